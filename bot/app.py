@@ -1,0 +1,186 @@
+"""The composition root: builds every part from :class:`Settings` and runs them on one loop.
+
+``python -m bot`` calls :func:`main`, which calls :func:`serve`; tests start the very same
+:class:`Paybot` against the fakes. Every collaborator is made here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+from bot import views
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+from bot.money import get_currency
+from bot.notifications import NotificationWorker
+from bot.payments import PaymentPolicy, PaymentService
+from bot.telegram.handlers import PaymentCommands, on_error, set_commands
+from bot.telegram.sender import TelegramSender
+from bot.web import build_web_app
+from bot.xendit import XenditClient
+from storage import Database, Repository
+
+log = logging.getLogger(__name__)
+
+PTBApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_telegram(settings: Settings) -> PTBApplication:
+    """The PTB application, pointed at ``TELEGRAM_API_URL`` (Telegram, or a fake in tests)."""
+    api = str(settings.telegram_api_url).rstrip("/")
+    return (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=settings.tz,
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .build()
+    )
+
+
+class Paybot:
+    """The whole bot: Telegram, the HTTP server, the outbox worker, storage and Xendit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._ready = False
+        self._runner: web.AppRunner | None = None
+        self.db: Database | None = None
+        self.telegram: PTBApplication | None = None
+        self.worker: NotificationWorker | None = None
+        self._xendit: XenditClient | None = None
+
+    @property
+    def url(self) -> str:
+        """Where the HTTP server listens (the real port when ``PORT=0``)."""
+        assert self._runner is not None, "not started"
+        host, port = self._runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    async def start(self) -> None:
+        s = self.settings
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self.db = await Database.connect(s.database_url)
+        repository = Repository(self.db)
+        self._xendit = XenditClient.create(
+            api_url=str(s.xendit_api_url),
+            secret_key=s.xendit_secret_key.get_secret_value(),
+            timeout=s.xendit_timeout,
+        )
+        self.telegram = telegram = build_telegram(s)
+        self.worker = NotificationWorker(
+            repository,
+            TelegramSender(telegram.bot),
+            lambda note: views.notification(note, s.tz),
+        )
+        payments = PaymentService(
+            repository,
+            self._xendit,
+            PaymentPolicy(
+                currency=get_currency(s.default_currency),
+                max_amount=s.effective_max_amount,
+                allowed_user_ids=s.allowed_user_ids,
+                link_expiry=s.link_expiry,
+            ),
+            on_notification_queued=self.worker.wake,
+        )
+
+        # Every handler, in one visible block.
+        telegram.add_handlers(PaymentCommands(payments, s.tz).handlers())
+        telegram.add_error_handler(on_error)
+
+        await telegram.initialize()  # getMe: fails fast on a wrong token
+        await set_commands(telegram)
+        await telegram.start()
+        assert telegram.updater is not None
+        await telegram.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+        self._runner = web.AppRunner(
+            build_web_app(payments, callback_token=s.xendit_callback_token, health=self.health),
+            shutdown_timeout=5.0,
+            access_log=None,
+        )
+        await self._runner.setup()
+        await web.TCPSite(self._runner, s.host, s.port).start()
+        self.worker.start()
+        self._ready = True
+        log.info("paybot is up: HTTP on %s, Telegram %s", self.url, s.telegram_mode)
+
+    async def health(self) -> dict[str, Any]:
+        database_ok = self.db is not None and await self.db.ping()
+        ok = self._ready and database_ok
+        return {
+            "status": "ok" if ok else "starting" if not self._ready else "degraded",
+            "telegram": self.settings.telegram_mode,
+            "database": "ok" if database_ok else "unreachable",
+        }
+
+    async def stop(self) -> None:
+        """Stop taking webhooks, finish those in flight, stop polling, drain, close clients."""
+        self._ready = False
+        if self._runner is not None:
+            await self._runner.cleanup()
+        telegram = self.telegram
+        if telegram is not None and telegram.updater is not None and telegram.updater.running:
+            await telegram.updater.stop()
+        if telegram is not None and telegram.running:
+            await telegram.stop()
+        if self.worker is not None:
+            await self.worker.stop()
+        if telegram is not None:
+            await telegram.shutdown()
+        if self._xendit is not None:
+            await self._xendit.aclose()
+        if self.db is not None:
+            await self.db.close()
+        log.info("paybot stopped")
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or until ``stop`` is set), then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    bot = Paybot(settings)
+    try:
+        await bot.start()
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await bot.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m bot``."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"paybot: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    try:
+        asyncio.run(serve(settings))
+    except Exception as exc:
+        log.critical("paybot could not run: %s", exc, exc_info=settings.log_level == "DEBUG")
+        return 1
+    return 0

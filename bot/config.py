@@ -1,0 +1,131 @@
+"""Configuration: environment variables (and a ``.env`` file) read once into :class:`Settings`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CurrencyCode = Literal["IDR", "PHP", "THB", "VND", "MYR", "SGD"]
+
+#: Upper bound of ``/pay`` per currency when ``MAX_AMOUNT`` is not set: well above a small
+#: shop's sale, well below a typo with three extra zeros.
+DEFAULT_MAX_AMOUNT: dict[str, Decimal] = {
+    "IDR": Decimal(100_000_000),
+    "PHP": Decimal(5_000_000),
+    "THB": Decimal(3_000_000),
+    "VND": Decimal(2_000_000_000),
+    "MYR": Decimal(500_000),
+    "SGD": Decimal(100_000),
+}
+
+
+class ConfigError(Exception):
+    """Settings are missing or invalid. The message names every variable, never a value."""
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment. Names are the upper-case field names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr
+    xendit_secret_key: SecretStr
+    xendit_callback_token: SecretStr
+
+    database_url: str = "sqlite:///paybot.db"
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: AnyHttpUrl | None = None
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    xendit_api_url: AnyHttpUrl = AnyHttpUrl("https://api.xendit.co")
+    allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_currency: CurrencyCode = "IDR"
+
+    max_amount: Decimal | None = Field(default=None, gt=0)
+    link_expiry: timedelta = timedelta(hours=24)
+    timezone: str = "Asia/Jakarta"
+    xendit_timeout: float = Field(default=15.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("allowed_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return frozenset(int(p) for p in parts if p)
+        return value
+
+    @field_validator("telegram_bot_token", "xendit_secret_key", "xendit_callback_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone such as Asia/Jakarta") from None
+        return value
+
+    @field_validator("link_expiry")
+    @classmethod
+    def _expiry_in_range(cls, value: timedelta) -> timedelta:
+        # Xendit: at least 10 minutes in the future; we keep a margin for the request itself.
+        if value < timedelta(minutes=15):
+            raise ValueError("must be at least 15 minutes")
+        if value > timedelta(days=30):
+            raise ValueError("must be at most 30 days")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_public_url(self) -> Settings:
+        if self.telegram_mode == "webhook" and self.public_url is None:
+            raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_max_amount(self) -> Decimal:
+        return self.max_amount or DEFAULT_MAX_AMOUNT[self.default_currency]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning pydantic's error into one message that names each variable.
+
+    The message never contains an input value, so a secret typed into the wrong variable
+    cannot leak into a log.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems: list[str] = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = "_".join(str(part) for part in error["loc"] if isinstance(part, str)).upper()
+            if error["type"] == "missing":
+                problems.append(f"{name} is required but not set")
+            else:
+                message = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{name or 'settings'}: {message}" if name else message)
+        raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems)) from None

@@ -1,0 +1,148 @@
+"""The outbox worker: delivers queued "paid" / "expired" notifications to the merchant's chat.
+
+Rows are claimed with a lease, sent, then marked sent. A crash between sending and marking
+re-sends that one message after the lease runs out (at most one duplicate, never a loss).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.views import Reply
+from storage import Notification, Repository
+from storage.repository import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """Sending failed. ``permanent`` means retrying cannot help (bot blocked, chat gone)."""
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    """Where notifications go (in production :class:`bot.telegram.sender.TelegramSender`)."""
+
+    async def send(self, chat_id: int, reply: Reply) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    base: float = 1.0
+    cap: float = 300.0
+    jitter: float = 0.2  # ±20 %
+
+    def delay(self, attempts: int) -> float:
+        raw = min(self.cap, self.base * 2 ** max(0, attempts - 1))
+        return float(raw * random.uniform(1 - self.jitter, 1 + self.jitter))
+
+
+class NotificationWorker:
+    """Runs until stopped; wakes at once when a webhook queues something (see :meth:`wake`)."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        sender: Sender,
+        render: Callable[[Notification], Reply],
+        *,
+        retry: RetryPolicy | None = None,
+        idle_poll: float = 1.0,
+        lease: timedelta = timedelta(seconds=60),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._repo = repository
+        self._sender = sender
+        self._render = render
+        self._retry = retry or RetryPolicy()
+        self._idle_poll = idle_poll
+        self._lease = lease
+        self._clock = clock
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notification-worker")
+
+    async def stop(self, grace: float = 8.0) -> None:
+        """Finish the message being sent, then stop."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                worked = await self.deliver_due()
+            except Exception:
+                log.exception("notification worker failed; retrying")
+                worked = False
+            if worked or self._stopping:
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+
+    async def deliver_due(self) -> bool:
+        """Send what is due now. True when anything was attempted."""
+        batch = await self._repo.claim_notifications(lease=self._lease)
+        for index, note in enumerate(batch):
+            if self._stopping and index > 0:
+                # Hand the rest back at once so the next start need not wait for the lease.
+                await self._repo.release_claims([n.id for n in batch[index:]])
+                break
+            await self._deliver(note)
+        return bool(batch)
+
+    async def _deliver(self, note: Notification) -> None:
+        try:
+            await self._sender.send(note.chat_id, self._render(note))
+        except DeliveryError as exc:
+            if exc.permanent:
+                log.error(
+                    "notification %d to chat %d failed for good: %s", note.id, note.chat_id, exc
+                )
+                await self._repo.mark_failed(note.id, error=str(exc))
+                return
+            wait = (
+                exc.retry_after if exc.retry_after is not None else self._retry.delay(note.attempts)
+            )
+            log.warning(
+                "notification %d to chat %d failed (%s); retry in %.1fs",
+                note.id,
+                note.chat_id,
+                exc,
+                wait,
+            )
+            await self._repo.reschedule(
+                note.id, at=self._clock() + timedelta(seconds=wait), error=str(exc)
+            )
+            return
+        await self._repo.mark_sent(note.id)
+        log.info(
+            "notification %d (%s) delivered to chat %d", note.id, note.kind.value, note.chat_id
+        )

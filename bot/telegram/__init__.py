@@ -1,0 +1,1 @@
+"""The Telegram side: handlers (thin) and the sender the notification worker uses."""

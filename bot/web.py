@@ -1,0 +1,76 @@
+"""The HTTP server: Xendit webhooks and health. Routes are thin; the service does the work."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr, ValidationError
+
+from bot.payments import PaymentService, WebhookRejected
+from bot.xendit import WebhookEnvelope
+
+log = logging.getLogger(__name__)
+
+MAX_WEBHOOK_BYTES = 64 * 1024
+
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _too_large() -> web.Response:
+    return _error(413, "body_too_large", f"bodies above {MAX_WEBHOOK_BYTES} bytes are refused")
+
+
+class XenditWebhook:
+    """``POST /webhooks/xendit``: verify, parse, store in one transaction, then answer 200."""
+
+    def __init__(self, payments: PaymentService, callback_token: SecretStr) -> None:
+        self._payments = payments
+        self._token = callback_token.get_secret_value().encode()
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        given = request.headers.get("x-callback-token")
+        if given is None or not hmac.compare_digest(given.encode(), self._token):
+            log.warning("webhook refused: bad x-callback-token from %s", request.remote)
+            return _error(401, "invalid_callback_token", "missing or wrong x-callback-token")
+        if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
+            return _too_large()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large()
+        try:
+            envelope = WebhookEnvelope.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors(include_input=False, include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            return _error(400, "malformed_webhook", f"{where}: {first['msg']}")
+        try:
+            outcome = await self._payments.handle_webhook(envelope, raw.decode("utf-8"))
+        except WebhookRejected as exc:
+            return _error(400, "malformed_webhook", str(exc))
+        return web.json_response(
+            {"received": True, "outcome": outcome.value if outcome else "ignored"}
+        )
+
+
+def build_web_app(
+    payments: PaymentService, *, callback_token: SecretStr, health: HealthCheck
+) -> web.Application:
+    """The aiohttp application. One more route per feature, registered here."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        report = await health()
+        return web.json_response(report, status=200 if report.get("status") == "ok" else 503)
+
+    app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
+    app.router.add_post("/webhooks/xendit", XenditWebhook(payments, callback_token))
+    app.router.add_get("/healthz", healthz)
+    return app

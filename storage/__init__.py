@@ -1,0 +1,31 @@
+"""Persistence for paybot: SQLAlchemy Core over aiosqlite (default) or asyncpg, Alembic migrations.
+
+Nothing outside this package writes SQL; callers use :class:`storage.Repository`.
+"""
+
+from storage.database import Database, database_url_for_async
+from storage.models import (
+    EventOutcome,
+    Link,
+    LinkStatus,
+    NewLink,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    SessionEvent,
+)
+from storage.repository import Repository
+
+__all__ = [
+    "Database",
+    "EventOutcome",
+    "Link",
+    "LinkStatus",
+    "NewLink",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
+    "Repository",
+    "SessionEvent",
+    "database_url_for_async",
+]
