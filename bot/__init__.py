@@ -1,0 +1,1 @@
+"""paybot: a Telegram bot that creates Xendit payment links for small merchants."""
