@@ -60,14 +60,16 @@ def build_telegram(settings: Settings) -> PTBApplication:
 class Paybot:
     """The whole bot: Telegram, the HTTP server, the outbox worker, storage and Xendit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, xendit: XenditClient | None = None) -> None:
+        """``xendit`` replaces the client built from the settings (tests pass a stand-in)."""
         self.settings = settings
         self._ready = False
+        self._stopped = False
         self._runner: web.AppRunner | None = None
         self.db: Database | None = None
         self.telegram: PTBApplication | None = None
         self.worker: NotificationWorker | None = None
-        self._xendit: XenditClient | None = None
+        self._xendit: XenditClient | None = xendit
 
     @property
     def url(self) -> str:
@@ -81,7 +83,7 @@ class Paybot:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.db = await Database.connect(s.database_url)
         repository = Repository(self.db)
-        self._xendit = XenditClient.create(
+        self._xendit = self._xendit or XenditClient.create(
             api_url=str(s.xendit_api_url),
             secret_key=s.xendit_secret_key.get_secret_value(),
             timeout=s.xendit_timeout,
@@ -136,6 +138,9 @@ class Paybot:
 
     async def stop(self) -> None:
         """Stop taking webhooks, finish those in flight, stop polling, drain, close clients."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._ready = False
         if self._runner is not None:
             await self._runner.cleanup()

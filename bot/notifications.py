@@ -72,11 +72,17 @@ class NotificationWorker:
         self._lease = lease
         self._clock = clock
         self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
+        self._idle.clear()
         self._wakeup.set()
+
+    async def wait_idle(self) -> None:
+        """Return once a pass found nothing due (for tests, benchmarks and shutdown logs)."""
+        await self._idle.wait()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notification-worker")
@@ -102,7 +108,9 @@ class NotificationWorker:
                 log.exception("notification worker failed; retrying")
                 worked = False
             if worked or self._stopping:
+                self._idle.clear()
                 continue
+            self._idle.set()
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
@@ -110,6 +118,8 @@ class NotificationWorker:
     async def deliver_due(self) -> bool:
         """Send what is due now. True when anything was attempted."""
         batch = await self._repo.claim_notifications(lease=self._lease)
+        if batch:
+            self._idle.clear()
         for index, note in enumerate(batch):
             if self._stopping and index > 0:
                 # Hand the rest back at once so the next start need not wait for the lease.

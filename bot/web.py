@@ -35,7 +35,7 @@ class XenditWebhook:
         self._payments = payments
         self._token = callback_token.get_secret_value().encode()
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get("x-callback-token")
         if given is None or not hmac.compare_digest(given.encode(), self._token):
             log.warning("webhook refused: bad x-callback-token from %s", request.remote)
@@ -71,6 +71,6 @@ def build_web_app(
         return web.json_response(report, status=200 if report.get("status") == "ok" else 503)
 
     app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
-    app.router.add_post("/webhooks/xendit", XenditWebhook(payments, callback_token))
+    app.router.add_post("/webhooks/xendit", XenditWebhook(payments, callback_token).handle)
     app.router.add_get("/healthz", healthz)
     return app

@@ -1,0 +1,468 @@
+"""End to end: a merchant in Telegram, the real bot, Xendit's webhooks. All over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+
+import aiohttp
+import pytest
+
+from bot.app import Paybot
+from storage import LinkStatus, NotificationStatus, Repository
+from tests.conftest import CALLBACK_TOKEN, MERCHANT, STRANGER, XENDIT_KEY, StartBot
+from tests.fakes import FakeTelegram, FakeXendit
+from tests.fakes.telegram import Sent
+
+
+async def say(tg: FakeTelegram, text: str, *, chat_id: int = MERCHANT, **kw: object) -> Sent:
+    """Type ``text`` as the user and return the bot's next message in that chat."""
+    mark = tg.mark()
+    tg.push_message(chat_id, text, **kw)  # type: ignore[arg-type]
+    return await tg.wait_message(chat_id, since=mark)
+
+
+def repo_of(app: Paybot) -> Repository:
+    assert app.db is not None
+    return Repository(app.db)
+
+
+async def make_link(tg: FakeTelegram, xendit: FakeXendit, text: str = "/pay 150000 kopi susu"):
+    reply = await say(tg, text)
+    session = xendit.created()[-1]
+    sid = xendit.session_by_reference(session["reference_id"])["payment_session_id"]
+    return reply, sid
+
+
+# -- /start, /help, commands -----------------------------------------------------------------
+
+
+async def test_start_and_help_explain_pay_and_show_the_user_id(
+    paybot: Paybot, tg: FakeTelegram
+) -> None:
+    start = await say(tg, "/start", chat_id=STRANGER)
+    assert start.text is not None
+    assert "/pay 150000 kopi susu" in start.text
+    assert str(STRANGER) in start.text
+    help_ = await say(tg, "/help")
+    assert help_.text is not None
+    assert "/pay" in help_.text
+    assert str(MERCHANT) in help_.text
+
+
+async def test_start_speaks_indonesian_to_indonesian_users(
+    paybot: Paybot, tg: FakeTelegram
+) -> None:
+    reply = await say(tg, "/start", language_code="id")
+    assert reply.text is not None
+    assert "Halo" in reply.text
+    assert "ID Telegram Anda" in reply.text
+
+
+async def test_command_menu_is_set_at_start_up(paybot: Paybot, tg: FakeTelegram) -> None:
+    names = [c["command"] for c in tg.commands()]
+    assert names == ["pay", "help", "start"]
+    indonesian = tg.commands(language_code="id")
+    assert any("link pembayaran" in c["description"] for c in indonesian)
+
+
+async def test_healthz_answers_ok_once_ready(paybot: Paybot) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{paybot.url}/healthz") as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body == {"status": "ok", "telegram": "polling", "database": "ok"}
+
+
+# -- the happy path --------------------------------------------------------------------------
+
+
+async def test_pay_makes_a_link_and_the_webhook_tells_the_merchant_it_is_paid(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    started = time.perf_counter()
+    reply = await say(tg, "/pay 150000 kopi susu")
+    reply_ms = (time.perf_counter() - started) * 1000
+
+    # What went to Xendit.
+    [request] = [r for r in xendit.requests if r.method == "POST" and r.path == "/sessions"]
+    expected_auth = "Basic " + base64.b64encode(f"{XENDIT_KEY}:".encode()).decode()
+    assert request.headers["Authorization"] == expected_auth
+    body = request.json
+    assert body["session_type"] == "PAY"
+    assert body["mode"] == "PAYMENT_LINK"
+    assert body["amount"] == 150000
+    assert isinstance(body["amount"], int)
+    assert body["currency"] == "IDR"
+    assert body["country"] == "ID"
+    assert body["description"] == "kopi susu"
+    assert body["allow_save_payment_method"] == "DISABLED"
+    assert 1 <= len(body["reference_id"]) <= 64
+    session = xendit.session_by_reference(body["reference_id"])
+
+    # What the merchant sees.
+    assert reply.text is not None
+    assert "Rp150.000" in reply.text
+    assert "kopi susu" in reply.text
+    assert "Expires" in reply.text
+    assert session["payment_link_url"] in reply.text
+    [button] = tg.buttons(reply)
+    assert button.url == session["payment_link_url"]
+    assert button.text == "Open payment page"
+
+    # What is stored.
+    link = await repo_of(paybot).get_link_by_session(session["payment_session_id"])
+    assert link is not None
+    assert link.status is LinkStatus.ACTIVE
+    assert link.amount_minor == 150000
+    assert link.chat_id == MERCHANT
+    assert link.short_ref in reply.text
+
+    # The customer pays; Xendit calls the webhook.
+    mark = tg.mark()
+    started = time.perf_counter()
+    result = await xendit.complete(session["payment_session_id"], channel_code="QRIS")
+    assert result.status == 200
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    paid_ms = (time.perf_counter() - started) * 1000
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    assert "kopi susu" in paid.text
+    assert link.short_ref in paid.text
+    assert "Paid at" in paid.text
+    assert "QRIS" in paid.text
+
+    link = await repo_of(paybot).get_link(link.id)
+    assert link is not None
+    assert link.status is LinkStatus.COMPLETED
+    assert link.payment_channel == "QRIS"
+    print(f"\n/pay -> reply: {reply_ms:.1f} ms; webhook -> paid message: {paid_ms:.1f} ms")
+
+
+async def test_pay_without_description_and_with_separators(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    reply = await say(tg, "/pay Rp25.000")
+    assert reply.text is not None
+    assert "Rp25.000" in reply.text
+    body = xendit.created()[-1]
+    assert body["amount"] == 25000
+    assert "description" not in body
+
+
+async def test_expired_link_tells_the_merchant(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit, "/pay 75.000 es teh")
+    mark = tg.mark()
+    result = await xendit.expire(sid)
+    assert result.status == 200
+    expired = await tg.wait_message(MERCHANT, contains="Expired", since=mark)
+    assert expired.text is not None
+    assert "Rp75.000" in expired.text
+    assert "es teh" in expired.text
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.EXPIRED
+
+
+async def test_late_completed_after_expired_still_counts_as_paid(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    await xendit.expire(sid)
+    await tg.wait_message(MERCHANT, contains="Expired")
+    mark = tg.mark()
+    await xendit.complete(sid)
+    await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.COMPLETED
+
+
+async def test_expired_after_completed_changes_nothing(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    await xendit.complete(sid)
+    await tg.wait_message(MERCHANT, contains="PAID")
+    result = await xendit.send_webhook(xendit.build_session_event("payment_session.expired", sid))
+    assert result.status == 200
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.COMPLETED
+    rows = await repo_of(paybot).notifications()
+    assert [r.kind for r in rows] == ["PAID"]
+
+
+# -- bad input in chat -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/pay", "Please tell me the amount"),
+        ("/pay abc", "is not an amount I understand"),
+        ("/pay 0", "must be more than zero"),
+        ("/pay -5000", "must be more than zero"),
+        ("/pay 150000.5", "can't have those decimals"),
+        ("/pay 99999999999999999999", "more than the"),
+        ("/pay 150000000 mobil", "more than the Rp100.000.000"),
+    ],
+)
+async def test_bad_amounts_are_explained_and_nothing_reaches_xendit(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit, command: str, expected: str
+) -> None:
+    reply = await say(tg, command)
+    assert reply.text is not None
+    assert expected in reply.text
+    assert "How to use /pay" in reply.text
+    assert xendit.requests == []
+
+
+async def test_configurable_maximum(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    await start_bot(max_amount="500000")
+    reply = await say(tg, "/pay 600000")
+    assert reply.text is not None
+    assert "more than the Rp500.000" in reply.text
+    assert xendit.requests == []
+
+
+async def test_a_stranger_is_refused_politely_with_their_id(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    reply = await say(tg, "/pay 150000 kopi", chat_id=STRANGER)
+    assert reply.text is not None
+    assert "not allowed" in reply.text
+    assert str(STRANGER) in reply.text
+    assert xendit.requests == []
+
+
+# -- Xendit trouble --------------------------------------------------------------------------
+
+
+async def test_xendit_401_tells_the_merchant_the_key_is_wrong(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    xendit.fail(401, body={"error_code": "INVALID_API_KEY", "message": "API key is not authorized"})
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "refused this bot's API key" in reply.text
+    assert XENDIT_KEY not in reply.text
+    assert tg.buttons(reply) == []
+
+
+async def test_xendit_400_shows_xendits_own_message(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    xendit.fail(
+        400,
+        body={
+            "error_code": "INVALID_PAYMENT_CHANNEL",
+            "message": "Channel(s) QRIS are not available",
+        },
+    )
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "Xendit refused the payment link: Channel(s) QRIS are not available" in reply.text
+
+
+async def test_xendit_500_and_then_the_bot_keeps_working(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    xendit.fail(500)
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "Xendit is not answering right now" in reply.text
+    failed = await repo_of(paybot).links_for_chat(MERCHANT)
+    assert [link.status for link in failed] == [LinkStatus.FAILED]
+    again = await say(tg, "/pay 150000")
+    assert again.text is not None
+    assert "Rp150.000" in again.text
+    assert len(tg.buttons(again)) == 1
+
+
+async def test_xendit_timeout_says_the_link_may_exist_and_shows_none(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    xendit.delay = 3.0  # the bot waits 2 s (XENDIT_TIMEOUT in the test settings)
+    reply = await say(
+        tg,
+        "/pay 150000",
+    )
+    assert reply.text is not None
+    assert "took too long" in reply.text
+    assert tg.buttons(reply) == []
+    # It was not retried blindly: exactly one POST /sessions.
+    assert len([r for r in xendit.requests if r.path == "/sessions"]) == 1
+
+
+async def test_xendit_unreachable(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    await start_bot(xendit_api_url="http://127.0.0.1:9")  # nothing listens on port 9
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "Xendit is not answering right now" in reply.text
+
+
+async def test_an_unexpected_error_reaches_the_error_handler_and_the_user(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    from bot.xendit import CreateSession, Session, XenditClient
+
+    class BrokenClient(XenditClient):
+        async def create_session(self, request: CreateSession) -> Session:
+            raise RuntimeError("boom")
+
+    import httpx
+
+    await start_bot(xendit_client=BrokenClient(httpx.AsyncClient()))
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "Something went wrong on my side" in reply.text
+
+
+# -- the webhook endpoint --------------------------------------------------------------------
+
+
+async def post_webhook(
+    app: Paybot, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, object]]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{app.url}/webhooks/xendit", data=body, headers=headers or {}) as response,
+    ):
+        return response.status, await response.json()
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token", ""])
+async def test_webhook_with_missing_or_wrong_token_is_401_and_changes_nothing(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit, token: str | None
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    mark = tg.mark()
+    event = xendit.build_session_event("payment_session.completed", sid)
+    result = await xendit.send_webhook(event, token=token)
+    assert result.status == 401
+    assert result.json == {
+        "error": "invalid_callback_token",
+        "message": "missing or wrong x-callback-token",
+    }
+    assert await repo_of(paybot).count_events() == 0
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.ACTIVE
+    assert tg.outbox[mark:] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b"{not json", "body"),
+        (b"[]", "body"),
+        (b'{"business_id": "x", "created": "2026-11-24T10:00:00Z", "data": {}}', "event"),
+        (
+            b'{"event": "payment_session.completed", "business_id": "x",'
+            b' "created": "2026-11-24T10:00:00Z", "data": {"status": "COMPLETED"}}',
+            "data.payment_session_id",
+        ),
+    ],
+)
+async def test_malformed_webhooks_are_400_with_a_json_error(
+    paybot: Paybot, body: bytes, where: str
+) -> None:
+    status, answer = await post_webhook(paybot, body, {"x-callback-token": CALLBACK_TOKEN})
+    assert status == 400
+    assert answer["error"] == "malformed_webhook"
+    assert str(answer["message"]).startswith(where)
+    assert await repo_of(paybot).count_events() == 0
+
+
+async def test_oversized_webhook_is_refused(paybot: Paybot) -> None:
+    body = b'{"event": "payment_session.completed", "pad": "' + b"x" * 70_000 + b'"}'
+    status, answer = await post_webhook(paybot, body, {"x-callback-token": CALLBACK_TOKEN})
+    assert status == 413
+    assert answer["error"] == "body_too_large"
+
+
+async def test_unknown_session_and_unknown_event_are_acknowledged_and_ignored(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    mark = tg.mark()
+    event = xendit.build_session_event("payment_session.completed", sid)
+    event["data"]["payment_session_id"] = "ps-000000000000000000000000"
+    event["data"]["reference_id"] = "someone-elses-order"
+    result = await xendit.send_webhook(event)
+    assert result.status == 200
+    assert result.json == {"received": True, "outcome": "unknown_session"}
+    other = {**event, "event": "payment_method.activated"}
+    result = await xendit.send_webhook(other)
+    assert result.status == 200
+    assert result.json == {"received": True, "outcome": "ignored"}
+    assert tg.outbox[mark:] == []
+
+
+async def test_the_same_webhook_five_times_gives_one_message(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    await xendit.complete(sid, send_capture=False)
+    event = xendit.build_session_event("payment_session.completed", sid)
+    results = [await xendit.send_webhook(event) for _ in range(4)]
+    assert [r.status for r in results] == [200] * 4
+    assert [r.json["outcome"] for r in results] == ["duplicate"] * 4
+    await tg.wait_message(MERCHANT, contains="PAID")
+    await _all_notifications_settled(paybot)
+    assert len([m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]) == 1
+
+
+async def test_five_concurrent_copies_of_a_webhook_give_one_message(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    xendit.sessions[sid]["status"] = "COMPLETED"
+    event = xendit.build_session_event("payment_session.completed", sid)
+    results = await asyncio.gather(*(xendit.send_webhook(event) for _ in range(5)))
+    assert [r.status for r in results] == [200] * 5
+    outcomes = sorted(r.json["outcome"] for r in results)
+    assert outcomes == ["applied"] + ["duplicate"] * 4
+    await tg.wait_message(MERCHANT, contains="PAID")
+    await _all_notifications_settled(paybot)
+    assert len([m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]) == 1
+
+
+async def _all_notifications_settled(app: Paybot) -> None:
+    """Wait until the outbox worker has nothing left to do, then check nothing is pending."""
+    assert app.worker is not None
+    async with asyncio.timeout(5):
+        await app.worker.wait_idle()
+    assert await repo_of(app).notifications(status=NotificationStatus.PENDING) == []
+
+
+# -- restarts ------------------------------------------------------------------------------
+
+
+async def test_paid_message_survives_a_restart_between_webhook_and_delivery(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    first = await start_bot()
+    _, sid = await make_link(tg, xendit)
+    tg.outage(502, methods={"sendMessage"})
+    result = await xendit.complete(sid)
+    assert result.status == 200  # durable before the 200
+    # The worker tried and failed: Telegram is down.
+    await tg.wait_for(lambda: any(c.method == "sendMessage" and c.status == 502 for c in tg.calls))
+    await first.stop()
+    pending = tg.mark()
+    tg.restore()
+
+    second = await start_bot()
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=pending, timeout=10)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    await _all_notifications_settled(second)
+    assert len([m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]) == 1
