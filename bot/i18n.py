@@ -39,7 +39,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "amount_not_positive": "The amount must be more than zero.",
         "amount_too_many_decimals": "{currency} amounts can't have those decimals: “{text}”.",
         "amount_too_large": "That's more than the {max} a single link may ask for.",
-        "amount_ambiguous": "“{text}” could mean {options}. Please type it without doubt.",
+        "amount_ambiguous": "“{text}” could mean {options}. Please type the full number.",
+        "amount_unclear": (
+            "“{text}” is unclear: did you mean {option}? Please type the full number."
+        ),
+        "or": " or ",
         "description_too_long": "The description is too long (at most {max} characters).",
         "not_allowed": (
             "Sorry, you are not allowed to make payment links with this bot.\n"
@@ -113,7 +117,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "amount_not_positive": "Jumlahnya harus lebih dari nol.",
         "amount_too_many_decimals": "Jumlah {currency} tidak boleh memakai desimal itu: “{text}”.",
         "amount_too_large": "Itu melebihi batas {max} untuk satu link.",
-        "amount_ambiguous": "“{text}” bisa berarti {options}. Mohon tulis dengan jelas.",
+        "amount_ambiguous": "“{text}” bisa berarti {options}. Mohon tulis angka lengkapnya.",
+        "amount_unclear": (
+            "“{text}” kurang jelas: maksudnya {option}? Mohon tulis angka lengkapnya."
+        ),
+        "or": " atau ",
         "description_too_long": "Keterangannya terlalu panjang (maksimal {max} karakter).",
         "not_allowed": (
             "Maaf, Anda belum diizinkan membuat link pembayaran dengan bot ini.\n"

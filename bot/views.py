@@ -104,10 +104,17 @@ def notification(note: Notification, tz: ZoneInfo) -> Reply:
         i18n.text(
             lang,
             "expired",
-            time=format_time(link.expires_at or link.updated_at, tz, lang),
+            time=format_time(_expired_at(link), tz, lang),
             **common,
         )
     )
+
+
+def _expired_at(link: Link) -> datetime:
+    """When the link stopped being payable: its expiry, or earlier if Xendit said so sooner."""
+    if link.expires_at is None:
+        return link.updated_at
+    return min(link.expires_at, link.updated_at)
 
 
 def amount_problem(language: str, error: AmountError, currency: Currency, maximum: Decimal) -> str:
@@ -125,8 +132,16 @@ def amount_problem(language: str, error: AmountError, currency: Currency, maximu
     elif reason is AmountProblem.TOO_LARGE:
         problem = i18n.text(language, "amount_too_large", max=format_amount(maximum, currency))
     elif reason is AmountProblem.AMBIGUOUS:
-        options = " / ".join(format_amount(c, currency) for c in error.candidates)
-        problem = i18n.text(language, "amount_ambiguous", text=shown, options=options)
+        options = [format_amount(c, currency) for c in error.candidates]
+        if len(options) == 1:
+            problem = i18n.text(language, "amount_unclear", text=shown, option=options[0])
+        else:
+            problem = i18n.text(
+                language,
+                "amount_ambiguous",
+                text=shown,
+                options=i18n.text(language, "or").join(options),
+            )
     else:
         problem = i18n.text(language, "amount_not_a_number", text=shown)
     return f"{problem}\n\n{i18n.text(language, 'usage')}"

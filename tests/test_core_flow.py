@@ -466,3 +466,20 @@ async def test_paid_message_survives_a_restart_between_webhook_and_delivery(
     assert "Rp150.000" in paid.text
     await _all_notifications_settled(second)
     assert len([m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/pay 2m", "“2m” is unclear: did you mean Rp2.000.000?"),
+        ("/pay 1m", "“1m” could mean Rp1.000.000 or Rp1.000.000.000"),
+    ],
+)
+async def test_ambiguous_amounts_get_a_question_not_a_guess(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit, command: str, expected: str
+) -> None:
+    await start_bot(max_amount="1000000000")
+    reply = await say(tg, command)
+    assert reply.text is not None
+    assert expected in reply.text
+    assert xendit.requests == []
