@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 from bot import views
+from bot.checks import ReconcilePolicy, SessionChecker
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.money import get_currency
@@ -69,6 +71,7 @@ class Paybot:
         self.db: Database | None = None
         self.telegram: PTBApplication | None = None
         self.worker: NotificationWorker | None = None
+        self.checker: SessionChecker | None = None
         self._xendit: XenditClient | None = xendit
 
     @property
@@ -94,6 +97,18 @@ class Paybot:
             TelegramSender(telegram.bot),
             lambda note: views.notification(note, s.tz),
         )
+        self.checker = SessionChecker(
+            repository,
+            self._xendit,
+            on_notification_queued=self.worker.wake,
+            requests_per_minute=s.effective_xendit_rate_limit,
+            reconcile=ReconcilePolicy(
+                interval=s.reconcile_interval,
+                grace=s.reconcile_grace,
+                max_age=s.reconcile_after,
+                recheck=max(s.reconcile_interval, timedelta(minutes=1)),
+            ),
+        )
         payments = PaymentService(
             repository,
             self._xendit,
@@ -103,7 +118,7 @@ class Paybot:
                 allowed_user_ids=s.allowed_user_ids,
                 link_expiry=s.link_expiry,
             ),
-            on_notification_queued=self.worker.wake,
+            on_check_queued=self.checker.wake,
         )
 
         # Every handler, in one visible block.
@@ -124,6 +139,7 @@ class Paybot:
         await self._runner.setup()
         await web.TCPSite(self._runner, s.host, s.port).start()
         self.worker.start()
+        self.checker.start()
         self._ready = True
         log.info("paybot is up: HTTP on %s, Telegram %s", self.url, s.telegram_mode)
 
@@ -149,6 +165,8 @@ class Paybot:
             await telegram.updater.stop()
         if telegram is not None and telegram.running:
             await telegram.stop()
+        if self.checker is not None:
+            await self.checker.stop()
         if self.worker is not None:
             await self.worker.stop()
         if telegram is not None:

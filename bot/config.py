@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     link_expiry: timedelta = timedelta(hours=24)
     timezone: str = "Asia/Jakarta"
     xendit_timeout: float = Field(default=15.0, gt=0)
+    xendit_rate_limit: int | None = Field(default=None, ge=1)
+    reconcile_interval: timedelta = timedelta(minutes=5)
+    reconcile_grace: timedelta = timedelta(minutes=5)
+    reconcile_after: timedelta = timedelta(hours=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("allowed_user_ids", mode="before")
@@ -105,6 +109,15 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def effective_xendit_rate_limit(self) -> int:
+        """Requests per minute to one Xendit endpoint: 60 in test mode, 600 live (Xendit's
+        published limits), unless ``XENDIT_RATE_LIMIT`` says otherwise."""
+        if self.xendit_rate_limit is not None:
+            return self.xendit_rate_limit
+        test_mode = self.xendit_secret_key.get_secret_value().startswith("xnd_development_")
+        return 60 if test_mode else 600
 
     @property
     def effective_max_amount(self) -> Decimal:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +41,19 @@ class Sender(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Pacing:
+    """Telegram's flood limits, kept on our side: about 1 message a second to one chat and
+    20 a minute to a group (the bot-wide 30 a second is PTB's ``AIORateLimiter``'s job).
+    A little slack keeps us clear of the edge."""
+
+    private_interval: float = 1.05
+    group_interval: float = 3.1
+
+    def interval(self, chat_id: int) -> float:
+        return self.group_interval if chat_id < 0 else self.private_interval
+
+
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     base: float = 1.0
     cap: float = 300.0
@@ -60,6 +74,8 @@ class NotificationWorker:
         render: Callable[[Notification], Reply],
         *,
         retry: RetryPolicy | None = None,
+        pacing: Pacing | None = None,
+        batch_size: int = 30,
         idle_poll: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = utcnow,
@@ -68,6 +84,9 @@ class NotificationWorker:
         self._sender = sender
         self._render = render
         self._retry = retry or RetryPolicy()
+        self._pacing = pacing or Pacing()
+        self._batch_size = batch_size
+        self._next_slot: dict[int, float] = {}  # chat id -> time.monotonic() it may get more
         self._idle_poll = idle_poll
         self._lease = lease
         self._clock = clock
@@ -113,20 +132,45 @@ class NotificationWorker:
             self._idle.set()
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+                await asyncio.wait_for(self._wakeup.wait(), await self._until_next_due())
+
+    async def _until_next_due(self) -> float:
+        """Seconds to sleep: until the next deferred or retried notification, at most a poll."""
+        due = await self._repo.next_notification_due()
+        if due is None:
+            return self._idle_poll
+        wait = (due - self._clock()).total_seconds()
+        return min(max(wait, 0.005), self._idle_poll)
 
     async def deliver_due(self) -> bool:
-        """Send what is due now. True when anything was attempted."""
-        batch = await self._repo.claim_notifications(lease=self._lease)
-        if batch:
-            self._idle.clear()
-        for index, note in enumerate(batch):
-            if self._stopping and index > 0:
-                # Hand the rest back at once so the next start need not wait for the lease.
-                await self._repo.release_claims([n.id for n in batch[index:]])
-                break
-            await self._deliver(note)
-        return bool(batch)
+        """Send what is due now, one message per chat at a time. True when anything was due.
+
+        Chats are served concurrently; a chat whose next slot (per-chat pacing) has not come
+        yet gets its notification back with ``next_attempt_at`` at that slot.
+        """
+        batch = await self._repo.claim_notifications(limit=self._batch_size, lease=self._lease)
+        if not batch:
+            return False
+        self._idle.clear()
+        now = time.monotonic()
+        sending: dict[int, Notification] = {}
+        deferred: list[tuple[int, float]] = []
+        for note in batch:
+            slot = self._next_slot.get(note.chat_id, 0.0)
+            if self._stopping or note.chat_id in sending or slot > now:
+                deferred.append((note.id, max(slot - now, 0.0)))
+            else:
+                sending[note.chat_id] = note
+                self._next_slot[note.chat_id] = now + self._pacing.interval(note.chat_id)
+        for note_id, wait in deferred:
+            await self._repo.defer(note_id, at=self._clock() + timedelta(seconds=wait))
+        await asyncio.gather(*(self._deliver(note) for note in sending.values()))
+        self._forget_old_slots(now)
+        return True
+
+    def _forget_old_slots(self, now: float) -> None:
+        if len(self._next_slot) > 10_000:
+            self._next_slot = {c: t for c, t in self._next_slot.items() if t > now}
 
     async def _deliver(self, note: Notification) -> None:
         try:

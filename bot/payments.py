@@ -28,7 +28,7 @@ from bot.xendit import (
     XenditTimeout,
     XenditUnavailable,
 )
-from storage import EventOutcome, Link, LinkStatus, NewLink, Repository, SessionEvent
+from storage import EventOutcome, Link, NewLink, Repository, SessionEvent
 from storage.repository import DuplicateReference, utcnow
 
 log = logging.getLogger(__name__)
@@ -101,14 +101,14 @@ class PaymentService:
         xendit: XenditClient,
         policy: PaymentPolicy,
         *,
-        on_notification_queued: Callable[[], None] = lambda: None,
+        on_check_queued: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._repo = repository
         self._xendit = xendit
         self.policy = policy
-        self._on_queued = on_notification_queued
+        self._on_check_queued = on_check_queued
         self._clock = clock
         self._sleep = sleep
 
@@ -212,7 +212,7 @@ class PaymentService:
         try:
             if event in ("payment_session.completed", "payment_session.expired"):
                 data = SessionWebhookData.model_validate(envelope.data)
-                outcome = await self._apply_session(event, data, envelope.created, raw)
+                outcome = await self._apply_session(event, data, raw)
             elif event.startswith("payment."):
                 payment = PaymentWebhookData.model_validate(envelope.data)
                 outcome = await self._repo.record_payment_event(
@@ -226,24 +226,16 @@ class PaymentService:
                 return None
         except ValidationError as exc:
             raise WebhookRejected(_short_validation_message(exc)) from exc
-        if outcome is EventOutcome.APPLIED:
-            self._on_queued()
+        if outcome is EventOutcome.ACCEPTED:
+            self._on_check_queued()
         return outcome
 
-    async def _apply_session(
-        self, event: str, data: SessionWebhookData, created: datetime, raw: str
-    ) -> EventOutcome:
-        new_status = (
-            LinkStatus.COMPLETED if event == "payment_session.completed" else LinkStatus.EXPIRED
-        )
-        outcome, link = await self._repo.apply_session_event(
+    async def _apply_session(self, event: str, data: SessionWebhookData, raw: str) -> EventOutcome:
+        outcome, link = await self._repo.record_session_webhook(
             SessionEvent(
                 event=event,
                 session_id=data.payment_session_id,
                 reference_id=data.reference_id,
-                new_status=new_status,
-                occurred_at=data.updated or created,
-                payment_id=data.payment_id,
                 payload=raw,
             )
         )

@@ -5,6 +5,8 @@ Nothing outside this package writes SQL; callers use :class:`storage.Repository`
 
 from storage.database import Database, database_url_for_async
 from storage.models import (
+    Check,
+    CheckOutcome,
     EventOutcome,
     Link,
     LinkStatus,
@@ -13,10 +15,13 @@ from storage.models import (
     NotificationKind,
     NotificationStatus,
     SessionEvent,
+    SessionTruth,
 )
 from storage.repository import Repository
 
 __all__ = [
+    "Check",
+    "CheckOutcome",
     "Database",
     "EventOutcome",
     "Link",
@@ -27,5 +32,6 @@ __all__ = [
     "NotificationStatus",
     "Repository",
     "SessionEvent",
+    "SessionTruth",
     "database_url_for_async",
 ]

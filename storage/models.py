@@ -32,10 +32,20 @@ class NotificationStatus(enum.StrEnum):
 class EventOutcome(enum.StrEnum):
     """What storing a webhook event did."""
 
-    APPLIED = "applied"  # the link moved and a notification was queued
-    NO_CHANGE = "no_change"  # recorded; the link was already past this state
+    ACCEPTED = "accepted"  # recorded; Xendit will be asked to confirm it
+    RECORDED = "recorded"  # recorded (payment events: nothing to confirm)
     DUPLICATE = "duplicate"  # the same event for the same session came before
     UNKNOWN_SESSION = "unknown_session"  # no link of ours has this session
+
+
+class CheckOutcome(enum.StrEnum):
+    """What Xendit's answer to ``GET /sessions/{id}`` did to a link."""
+
+    PAID = "paid"  # now COMPLETED; "paid" queued
+    EXPIRED = "expired"  # now EXPIRED; "expired" queued
+    CANCELED = "canceled"  # now CANCELED
+    UNCHANGED = "unchanged"  # Xendit agrees with what we had (or the link is past that state)
+    MISMATCH = "mismatch"  # Xendit's session is not this link's (amount/currency/reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +85,36 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class SessionEvent:
-    """A verified ``payment_session.*`` webhook reduced to what storage needs."""
+    """A ``payment_session.*`` webhook (token verified) reduced to what storage needs."""
 
     event: str
     session_id: str
     reference_id: str
-    new_status: LinkStatus
-    occurred_at: datetime
-    payment_id: str | None
     payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTruth:
+    """What Xendit's own API says of a session: the only thing that moves a link's status."""
+
+    session_id: str
+    reference_id: str
+    status: str  # ACTIVE, COMPLETED, EXPIRED, CANCELED
+    amount_minor: int
+    currency: str
+    payment_id: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A claimed session check."""
+
+    link: Link
+    session_id: str
+    reason: str
+    generation: int
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)

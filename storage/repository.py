@@ -7,12 +7,26 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, and_, func, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Database
 from storage.models import (
+    Check,
+    CheckOutcome,
     EventOutcome,
     Link,
     LinkStatus,
@@ -21,8 +35,9 @@ from storage.models import (
     NotificationKind,
     NotificationStatus,
     SessionEvent,
+    SessionTruth,
 )
-from storage.tables import links, outbox, webhook_events
+from storage.tables import UTCDateTime, links, outbox, session_checks, webhook_events
 
 
 def utcnow() -> datetime:
@@ -44,6 +59,12 @@ _MAY_BECOME: dict[LinkStatus, tuple[LinkStatus, ...]] = {
         LinkStatus.FAILED,
     ),
     LinkStatus.EXPIRED: (LinkStatus.PENDING, LinkStatus.ACTIVE),
+    LinkStatus.CANCELED: (LinkStatus.PENDING, LinkStatus.ACTIVE),
+}
+_OUTCOME: dict[LinkStatus, CheckOutcome] = {
+    LinkStatus.COMPLETED: CheckOutcome.PAID,
+    LinkStatus.EXPIRED: CheckOutcome.EXPIRED,
+    LinkStatus.CANCELED: CheckOutcome.CANCELED,
 }
 _NOTIFY: dict[LinkStatus, NotificationKind] = {
     LinkStatus.COMPLETED: NotificationKind.PAID,
@@ -193,11 +214,12 @@ class Repository:
 
     # -- webhooks ------------------------------------------------------------------------
 
-    async def apply_session_event(self, ev: SessionEvent) -> tuple[EventOutcome, Link | None]:
-        """Record a session webhook, move its link forward and queue the notification.
+    async def record_session_webhook(self, ev: SessionEvent) -> tuple[EventOutcome, Link | None]:
+        """Record a session webhook and queue a check of that session with Xendit.
 
-        All of it is one transaction: when this returns, the event is durable and the
-        notification will be delivered even if the process dies the next instant.
+        One transaction: when this returns the event is durable, and the check (and so the
+        notification it leads to) happens even if the process dies the next instant. The
+        link itself only moves when Xendit's API confirms (:meth:`apply_session_truth`).
         """
         async with self._db.engine.begin() as conn:
             link = await self._fetch_link(
@@ -227,47 +249,223 @@ class Repository:
             )
             if not fresh:
                 return EventOutcome.DUPLICATE, link
+            await self._request_check(conn, link.id, ev.session_id, reason=ev.event)
+            return EventOutcome.ACCEPTED, link
 
-            allowed = _MAY_BECOME.get(ev.new_status, ())
+    async def _request_check(
+        self, conn: AsyncConnection, link_id: int, session_id: str, *, reason: str
+    ) -> None:
+        """Queue a check, or make a queued one due now and newer (see ``generation``)."""
+        now = self._clock()
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        stmt = dialect.insert(session_checks).values(
+            link_id=link_id,
+            session_id=session_id,
+            reason=reason,
+            generation=1,
+            attempts=0,
+            due_at=now,
+            created_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[session_checks.c.link_id],
+            set_={
+                "generation": session_checks.c.generation + 1,
+                "due_at": now,
+                "reason": reason,
+                "attempts": 0,
+            },
+        )
+        await conn.execute(stmt)
+
+    async def request_check(self, link_id: int, session_id: str, *, reason: str) -> None:
+        async with self._db.engine.begin() as conn:
+            await self._request_check(conn, link_id, session_id, reason=reason)
+
+    async def enqueue_stale_checks(
+        self, *, expired_before: datetime, created_before: datetime, checked_before: datetime
+    ) -> int:
+        """Queue checks for links still ACTIVE past their expiry (plus grace) or older than the
+        no-webhook age, skipping those checked recently. Returns how many were queued."""
+        async with self._db.engine.begin() as conn:
+            rows = await conn.execute(
+                select(links.c.id, links.c.session_id).where(
+                    and_(
+                        links.c.status == LinkStatus.ACTIVE.value,
+                        links.c.session_id.is_not(None),
+                        or_(
+                            links.c.expires_at < expired_before,
+                            links.c.created_at < created_before,
+                        ),
+                        or_(
+                            links.c.last_checked_at.is_(None),
+                            links.c.last_checked_at < checked_before,
+                        ),
+                        ~select(session_checks.c.link_id)
+                        .where(session_checks.c.link_id == links.c.id)
+                        .exists(),
+                    )
+                )
+            )
+            count = 0
+            for link_id, session_id in rows.all():
+                await self._request_check(conn, link_id, session_id, reason="reconcile")
+                count += 1
+            return count
+
+    async def claim_checks(
+        self, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
+    ) -> list[Check]:
+        now = self._clock()
+        async with self._db.engine.begin() as conn:
+            query = (
+                select(session_checks.c.link_id)
+                .where(
+                    and_(
+                        session_checks.c.due_at <= now,
+                        or_(
+                            session_checks.c.claimed_until.is_(None),
+                            session_checks.c.claimed_until < now,
+                        ),
+                    )
+                )
+                .order_by(session_checks.c.due_at)
+                .limit(limit)
+            )
+            if self._db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list((await conn.scalars(query)).all())
+            if not ids:
+                return []
+            await conn.execute(
+                update(session_checks)
+                .where(session_checks.c.link_id.in_(ids))
+                .values(claimed_until=now + lease, attempts=session_checks.c.attempts + 1)
+            )
+            rows = await conn.execute(
+                select(
+                    session_checks.c.session_id.label("check_session_id"),
+                    session_checks.c.reason,
+                    session_checks.c.generation,
+                    session_checks.c.attempts,
+                    links,
+                )
+                .join(links, links.c.id == session_checks.c.link_id)
+                .where(session_checks.c.link_id.in_(ids))
+                .order_by(session_checks.c.due_at)
+            )
+            return [
+                Check(
+                    link=_link(row),
+                    session_id=row._mapping["check_session_id"],
+                    reason=row._mapping["reason"],
+                    generation=row._mapping["generation"],
+                    attempts=row._mapping["attempts"],
+                )
+                for row in rows
+            ]
+
+    async def finish_check(self, check: Check) -> None:
+        """Drop a done check, unless newer news arrived while it ran (then run it again)."""
+        async with self._db.engine.begin() as conn:
+            gone = await conn.execute(
+                delete(session_checks).where(
+                    and_(
+                        session_checks.c.link_id == check.link.id,
+                        session_checks.c.generation == check.generation,
+                    )
+                )
+            )
+            if gone.rowcount == 0:
+                await conn.execute(
+                    update(session_checks)
+                    .where(session_checks.c.link_id == check.link.id)
+                    .values(claimed_until=None)
+                )
+
+    async def retry_check(self, check: Check, *, at: datetime, error: str) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(session_checks)
+                .where(session_checks.c.link_id == check.link.id)
+                .values(due_at=at, claimed_until=None, last_error=error[:1000])
+            )
+
+    async def pending_checks(self) -> int:
+        async with self._db.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(session_checks)) or 0)
+
+    async def apply_session_truth(
+        self, link_id: int, truth: SessionTruth
+    ) -> tuple[CheckOutcome, Link]:
+        """Move a link to what Xendit's API says, queueing the notification, in one transaction.
+
+        The session must be this link's: same reference, amount and currency. Status only
+        moves forward, except that a payment always wins (a late COMPLETED after EXPIRED or
+        CANCELED still means the customer paid).
+        """
+        async with self._db.engine.begin() as conn:
+            link = await self._fetch_link(conn, select(links).where(links.c.id == link_id))
+            assert link is not None
+            now = self._clock()
+            await conn.execute(
+                update(links).where(links.c.id == link.id).values(last_checked_at=now)
+            )
+            if (
+                truth.reference_id != link.reference_id
+                or truth.amount_minor != link.amount_minor
+                or truth.currency != link.currency
+            ):
+                return CheckOutcome.MISMATCH, link
+            target = {
+                "COMPLETED": LinkStatus.COMPLETED,
+                "EXPIRED": LinkStatus.EXPIRED,
+                "CANCELED": LinkStatus.CANCELED,
+            }.get(truth.status)
+            if target is None:
+                return CheckOutcome.UNCHANGED, link
             values: dict[str, Any] = {
-                "status": ev.new_status.value,
-                "updated_at": self._clock(),
-                "session_id": ev.session_id,
+                "status": target.value,
+                "updated_at": now,
+                "session_id": truth.session_id,
             }
-            if ev.new_status is LinkStatus.COMPLETED:
-                values["paid_at"] = ev.occurred_at
-                values["payment_id"] = ev.payment_id
-                if ev.payment_id:
-                    values["payment_channel"] = await self._captured_channel(conn, ev.payment_id)
+            if target is LinkStatus.COMPLETED:
+                values["paid_at"] = truth.updated_at
+                values["payment_id"] = truth.payment_id
+                if truth.payment_id:
+                    channel = await self._captured_channel(conn, truth.payment_id)
+                    if channel:
+                        values["payment_channel"] = channel
             moved = await conn.execute(
                 update(links)
                 .where(
                     and_(
                         links.c.id == link.id,
-                        links.c.status.in_([s.value for s in allowed]),
+                        links.c.status.in_([s.value for s in _MAY_BECOME[target]]),
                     )
                 )
                 .values(**values)
             )
             if moved.rowcount != 1:
-                return EventOutcome.NO_CHANGE, link
-
-            now = self._clock()
-            await self._insert_ignoring_conflict(
-                conn,
-                outbox,
-                {
-                    "link_id": link.id,
-                    "kind": _NOTIFY[ev.new_status].value,
-                    "chat_id": link.chat_id,
-                    "status": NotificationStatus.PENDING.value,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                },
-            )
+                return CheckOutcome.UNCHANGED, link
+            kind = _NOTIFY.get(target)
+            if kind is not None:
+                await self._insert_ignoring_conflict(
+                    conn,
+                    outbox,
+                    {
+                        "link_id": link.id,
+                        "kind": kind.value,
+                        "chat_id": link.chat_id,
+                        "status": NotificationStatus.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    },
+                )
             updated = await self._fetch_link(conn, select(links).where(links.c.id == link.id))
-            return EventOutcome.APPLIED, updated
+            assert updated is not None
+            return _OUTCOME[target], updated
 
     async def _captured_channel(self, conn: AsyncConnection, payment_id: str) -> str | None:
         payload = await conn.scalar(
@@ -308,8 +506,7 @@ class Repository:
                 await conn.execute(
                     update(links).where(links.c.id == link.id).values(payment_channel=channel_code)
                 )
-                return EventOutcome.APPLIED
-            return EventOutcome.NO_CHANGE
+            return EventOutcome.RECORDED
 
     async def count_events(self) -> int:
         async with self._db.engine.connect() as conn:
@@ -390,14 +587,14 @@ class Repository:
             last_error=error[:1000],
         )
 
-    async def release_claims(self, notification_ids: Sequence[int]) -> None:
-        """Give claimed but unsent notifications back (and undo the attempt count)."""
-        async with self._db.engine.begin() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(list(notification_ids)))
-                .values(claimed_until=None, attempts=outbox.c.attempts - 1)
-            )
+    async def defer(self, notification_id: int, *, at: datetime) -> None:
+        """Hand a claimed notification back for later without counting an attempt."""
+        await self._set_outbox(
+            notification_id,
+            next_attempt_at=at,
+            claimed_until=None,
+            attempts=outbox.c.attempts - 1,
+        )
 
     async def _set_outbox(self, notification_id: int, **values: Any) -> None:
         async with self._db.engine.begin() as conn:
@@ -417,8 +614,19 @@ class Repository:
 
     async def next_notification_due(self) -> datetime | None:
         async with self._db.engine.connect() as conn:
+            # A claimed row is not due before its lease ends.
+            due = case(
+                (
+                    and_(
+                        outbox.c.claimed_until.is_not(None),
+                        outbox.c.claimed_until > outbox.c.next_attempt_at,
+                    ),
+                    outbox.c.claimed_until,
+                ),
+                else_=outbox.c.next_attempt_at,
+            )
             value: datetime | None = await conn.scalar(
-                select(func.min(outbox.c.next_attempt_at)).where(
+                select(func.min(type_coerce(due, UTCDateTime))).where(
                     outbox.c.status == NotificationStatus.PENDING.value
                 )
             )

@@ -74,6 +74,7 @@ links = Table(
     Column("payment_id", String(64), nullable=True),
     Column("payment_channel", String(64), nullable=True),
     Column("failure", Text, nullable=True),
+    Column("last_checked_at", UTCDateTime, nullable=True),
     Index(None, "chat_id", "created_at"),
     Index(None, "status", "expires_at"),
 )
@@ -107,4 +108,22 @@ outbox = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     UniqueConstraint("link_id", "kind"),
     Index(None, "status", "next_attempt_at"),
+)
+
+#: A pending "ask Xendit for the truth about this session" (one row per link at most).
+#: ``generation`` grows when a new reason arrives while a check is running, so that check
+#: does not delete the row and the newer news is checked again.
+session_checks = Table(
+    "session_checks",
+    metadata,
+    Column("link_id", Integer, ForeignKey("links.id"), primary_key=True),
+    Column("session_id", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "due_at"),
 )

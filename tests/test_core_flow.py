@@ -429,7 +429,7 @@ async def test_five_concurrent_copies_of_a_webhook_give_one_message(
     results = await asyncio.gather(*(xendit.send_webhook(event) for _ in range(5)))
     assert [r.status for r in results] == [200] * 5
     outcomes = sorted(r.json["outcome"] for r in results)
-    assert outcomes == ["applied"] + ["duplicate"] * 4
+    assert outcomes == ["accepted"] + ["duplicate"] * 4
     await tg.wait_message(MERCHANT, contains="PAID")
     await _all_notifications_settled(paybot)
     assert len([m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]) == 1

@@ -1,0 +1,232 @@
+"""Confirm with Xendit before telling anyone anything, and reconcile what webhooks missed.
+
+A webhook only queues a *check*; the :class:`SessionChecker` reads the session back with
+``GET /sessions/{id}`` (authenticated with our secret key) and applies what Xendit says.
+So a forged webhook, even with a leaked callback token, cannot make the bot say "paid".
+Reconciliation queues the same checks for links that stayed ACTIVE too long, so a payment
+whose webhook never came is found and told exactly as a webhook would have it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+
+from bot.money import get_currency, to_minor_units
+from bot.notifications import RetryPolicy
+from bot.xendit import (
+    Session,
+    XenditClient,
+    XenditError,
+    XenditNotFound,
+    XenditRateLimited,
+)
+from storage import Check, CheckOutcome, Repository, SessionTruth
+from storage.repository import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePolicy:
+    """When ACTIVE links are re-read from Xendit without a webhook."""
+
+    interval: timedelta = timedelta(minutes=5)  # how often to look for stale links
+    grace: timedelta = timedelta(minutes=5)  # past expires_at before a check
+    max_age: timedelta = timedelta(hours=1)  # ACTIVE this long without news: check
+    recheck: timedelta = timedelta(minutes=15)  # do not re-read one link more often
+
+
+def truth_of(session: Session) -> SessionTruth:
+    """Xendit's session as storage compares it with a link (amounts in minor units)."""
+    try:
+        amount_minor = to_minor_units(session.amount, get_currency(session.currency))
+    except ValueError:
+        amount_minor = -1  # an amount no link of ours can have: reported as a mismatch
+    return SessionTruth(
+        session_id=session.payment_session_id,
+        reference_id=session.reference_id,
+        status=session.status,
+        amount_minor=amount_minor,
+        currency=session.currency,
+        payment_id=session.payment_id,
+        updated_at=session.updated or utcnow(),
+    )
+
+
+class SessionChecker:
+    """Runs queued checks under Xendit's rate limit and periodically queues reconciliation."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        xendit: XenditClient,
+        *,
+        on_notification_queued: Callable[[], None],
+        requests_per_minute: int = 600,
+        reconcile: ReconcilePolicy | None = None,
+        retry: RetryPolicy | None = None,
+        idle_poll: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._repo = repository
+        self._xendit = xendit
+        self._notify = on_notification_queued
+        # A small bucket (a tenth of the minute's allowance) refilled steadily: no bursts
+        # that a per-minute window on Xendit's side would count against us.
+        self._limiter = AsyncLimiter(max(1, requests_per_minute // 10), 6.0)
+        self._reconcile = reconcile or ReconcilePolicy()
+        self._retry = retry or RetryPolicy(base=2.0, cap=600.0)
+        self._idle_poll = idle_poll
+        self._clock = clock
+        self._paused_until = 0.0  # time.monotonic() until which Xendit asked us to wait
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._stop_requested = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wakeup.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name="session-checker"),
+            asyncio.create_task(self._reconcile_forever(), name="reconciliation"),
+        ]
+
+    async def stop(self, grace: float = 5.0) -> None:
+        self._stopping = True
+        self._stop_requested.set()
+        self._wakeup.set()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), grace)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # -- reconciliation ------------------------------------------------------------------
+
+    async def reconcile_now(self) -> int:
+        """Queue checks for stale ACTIVE links. Returns how many were queued."""
+        now = self._clock()
+        policy = self._reconcile
+        queued = await self._repo.enqueue_stale_checks(
+            expired_before=now - policy.grace,
+            created_before=now - policy.max_age,
+            checked_before=now - policy.recheck,
+        )
+        if queued:
+            log.info("reconciliation: %d link(s) to re-read from Xendit", queued)
+            self.wake()
+        return queued
+
+    async def _reconcile_forever(self) -> None:
+        interval = self._reconcile.interval.total_seconds()
+        while not self._stopping:
+            try:
+                await self.reconcile_now()
+            except Exception:
+                log.exception("reconciliation pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), interval)
+
+    # -- checks --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                worked = await self.run_due()
+            except Exception:
+                log.exception("session checker failed; retrying")
+                worked = False
+            if worked or self._stopping:
+                continue
+            self._idle.set()
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+
+    async def run_due(self) -> bool:
+        """Run the checks due now. True when any was run."""
+        batch = await self._repo.claim_checks()
+        if batch:
+            self._idle.clear()
+        for check in batch:
+            if self._stopping:
+                break
+            await self._run_check(check)
+        return bool(batch)
+
+    async def _run_check(self, check: Check) -> None:
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        try:
+            async with self._limiter:
+                session = await self._xendit.get_session(check.session_id)
+        except XenditRateLimited as exc:
+            wait = exc.retry_after if exc.retry_after is not None else 60.0
+            self._paused_until = time.monotonic() + wait
+            log.warning("Xendit rate limit: pausing checks for %.1fs", wait)
+            await self._repo.retry_check(
+                check, at=self._clock() + timedelta(seconds=wait), error=str(exc)
+            )
+            return
+        except XenditNotFound:
+            log.error(
+                "session %s of link %s is unknown to Xendit (%s): not applied",
+                check.session_id,
+                check.link.short_ref,
+                check.reason,
+            )
+            await self._repo.finish_check(check)
+            return
+        except XenditError as exc:
+            wait = self._retry.delay(check.attempts)
+            log.warning(
+                "cannot confirm session %s with Xendit (%s); retry in %.0fs",
+                check.session_id,
+                exc,
+                wait,
+            )
+            await self._repo.retry_check(
+                check, at=self._clock() + timedelta(seconds=wait), error=str(exc)
+            )
+            return
+
+        truth = truth_of(session)
+        outcome, link = await self._repo.apply_session_truth(check.link.id, truth)
+        if outcome is CheckOutcome.MISMATCH:
+            log.error(
+                "session %s does not match link %s (reference/amount/currency differ): "
+                "nothing told to the merchant",
+                truth.session_id,
+                link.short_ref,
+            )
+        elif outcome is CheckOutcome.UNCHANGED and check.reason.endswith(".completed"):
+            if truth.status != "COMPLETED":
+                log.warning(
+                    "a webhook said session %s was paid but Xendit says %s: not telling the "
+                    "merchant it is paid",
+                    truth.session_id,
+                    truth.status,
+                )
+        else:
+            log.info("link %s: %s (%s)", link.short_ref, outcome.value, check.reason)
+        if outcome in (CheckOutcome.PAID, CheckOutcome.EXPIRED):
+            self._notify()
+        await self._repo.finish_check(check)
