@@ -1,0 +1,306 @@
+"""Never lose, fake or double a payment notification: fault injection against the fakes."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from bot.app import Paybot
+from storage import LinkStatus, NotificationStatus, Repository
+from tests.conftest import MERCHANT, StartBot
+from tests.fakes import FakeTelegram, FakeXendit
+from tests.test_core_flow import make_link, say
+
+
+def repo_of(app: Paybot) -> Repository:
+    assert app.db is not None
+    return Repository(app.db)
+
+
+def paid_messages(tg: FakeTelegram, chat_id: int = MERCHANT) -> list[str]:
+    return [m.text or "" for m in tg.messages(chat_id) if "PAID" in (m.text or "")]
+
+
+async def idle(app: Paybot) -> None:
+    """Wait until both workers have nothing due."""
+    assert app.worker is not None
+    assert app.checker is not None
+    await app.checker.wait_idle()
+    await app.worker.wait_idle()
+
+
+# -- Telegram side ---------------------------------------------------------------------------
+
+
+async def test_telegram_502_for_a_while_then_back_delivers_once(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    tg.outage(502, methods={"sendMessage"})
+    await xendit.complete(sid)
+
+    def failures() -> int:
+        return len([c for c in tg.calls if c.method == "sendMessage" and c.status == 502])
+
+    await tg.wait_for(lambda: failures() >= 2, timeout=10)  # retried, with backoff
+    mark = tg.mark()
+    tg.restore()
+    await tg.wait_message(MERCHANT, contains="PAID", since=mark, timeout=10)
+    await idle(paybot)
+    assert len(paid_messages(tg)) == 1
+    [row] = await repo_of(paybot).notifications()
+    assert row.status == NotificationStatus.SENT
+    assert row.attempts >= 3
+
+
+async def test_telegram_429_waits_exactly_retry_after(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    tg.fail("sendMessage", 429, retry_after=2)
+    await xendit.complete(sid)
+    paid = await tg.wait_message(MERCHANT, contains="PAID", timeout=10)
+    [refused] = [c for c in tg.calls if c.method == "sendMessage" and c.status == 429]
+    waited = paid.at - refused.at
+    assert 2.0 <= waited < 3.5, waited
+
+
+async def test_bot_blocked_by_the_user_is_marked_failed_and_not_retried(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    tg.blocked_chats.add(MERCHANT)
+    await xendit.complete(sid)
+    repo = repo_of(paybot)
+
+    async def failed() -> bool:
+        return bool(await repo.notifications(status=NotificationStatus.FAILED))
+
+    await tg.wait_for(
+        lambda: any(c.method == "sendMessage" and c.status == 403 for c in tg.calls), timeout=5
+    )
+    await idle(paybot)
+    assert await failed()
+    [row] = await repo.notifications()
+    assert "blocked" in row.last_error
+    assert len([c for c in tg.calls if c.method == "sendMessage" and c.status == 403]) == 1
+
+
+async def test_chat_not_found_is_permanent(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    tg.missing_chats.add(MERCHANT)
+    await xendit.complete(sid)
+    await tg.wait_for(
+        lambda: any(c.method == "sendMessage" and c.status == 400 for c in tg.calls), timeout=5
+    )
+    await idle(paybot)
+    [row] = await repo_of(paybot).notifications()
+    assert row.status == NotificationStatus.FAILED
+    assert "chat not found" in row.last_error.lower()
+
+
+async def test_a_burst_stays_under_the_flood_limits(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    chats = [3001, 3002, 3003]
+    app = await start_bot(allowed_user_ids=",".join(map(str, chats)))
+    sessions: list[tuple[int, str]] = []
+    for chat in chats:
+        for n in range(4):
+            await say(tg, f"/pay {10_000 + n}", chat_id=chat)
+            sessions.append(
+                (
+                    chat,
+                    xendit.session_by_reference(xendit.created()[-1]["reference_id"])[
+                        "payment_session_id"
+                    ],
+                )
+            )
+    tg.flood_limits = True
+    tg.chat_burst = 1
+    before = tg.too_many_requests
+    mark = tg.mark()
+    started = time.monotonic()
+    for _, sid in sessions:
+        assert (await xendit.complete(sid, send_capture=False)).status == 200
+
+    def delivered() -> int:
+        return len([m for m in tg.outbox[mark:] if "PAID" in (m.text or "")])
+
+    await tg.wait_for(lambda: delivered() == len(sessions), timeout=20)
+    elapsed = time.monotonic() - started
+    await idle(app)
+    assert tg.too_many_requests - before == 0
+    assert delivered() == len(sessions)
+    for chat in chats:
+        times = [m.at for m in tg.outbox[mark:] if m.chat_id == chat and "PAID" in (m.text or "")]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert all(gap >= 1.0 for gap in gaps), gaps
+    # Four messages a chat at one a second: about 3 s, not 12 (chats are served in parallel).
+    assert elapsed < 8, elapsed
+
+
+# -- Xendit side -----------------------------------------------------------------------------
+
+
+async def test_completed_webhook_that_xendit_contradicts_tells_nothing(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    mark = tg.mark()
+    forged = xendit.build_session_event("payment_session.completed", sid)
+    forged["data"]["status"] = "COMPLETED"
+    result = await xendit.send_webhook(forged)  # right token, but Xendit says ACTIVE
+    assert result.status == 200
+    await xendit.wait_for(
+        lambda: any(r.method == "GET" and r.path == f"/sessions/{sid}" for r in xendit.requests)
+    )
+    await idle(paybot)
+    assert tg.outbox[mark:] == []
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.ACTIVE
+    assert await repo_of(paybot).notifications() == []
+
+
+async def test_completed_session_with_another_amount_is_not_paid(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    xendit.get_overrides[sid] = {"amount": 1000}
+    mark = tg.mark()
+    await xendit.complete(sid)
+    await xendit.wait_for(lambda: any(r.method == "GET" for r in xendit.requests))
+    await idle(paybot)
+    assert tg.outbox[mark:] == []
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.ACTIVE
+
+
+async def test_xendit_500_on_confirmation_makes_the_notification_wait(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    xendit.fail(500, method="GET")
+    mark = tg.mark()
+    await xendit.complete(sid)
+    await tg.wait_message(MERCHANT, contains="PAID", since=mark, timeout=10)
+    gets = [r for r in xendit.requests if r.method == "GET"]
+    assert [r.status for r in gets] == [500, 200]
+    # Nothing was told before Xendit confirmed.
+    paid = next(m for m in tg.outbox[mark:] if "PAID" in (m.text or ""))
+    assert paid.at > gets[1].at
+
+
+async def test_xendit_429_on_confirmation_backs_off_for_rate_limit_reset(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    xendit.fail(
+        429,
+        method="GET",
+        body={"error_code": "RATE_LIMIT_EXCEEDED", "message": "Too many requests"},
+        headers={"Rate-Limit-Limit": "60", "Rate-Limit-Remaining": "0", "Rate-Limit-Reset": "1.5"},
+    )
+    await xendit.complete(sid)
+    await tg.wait_message(MERCHANT, contains="PAID", timeout=10)
+    first, second = [r for r in xendit.requests if r.method == "GET"][:2]
+    assert first.status == 429
+    assert second.at - first.at >= 1.5
+
+
+async def test_xendit_timeout_on_confirmation_is_retried(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    xendit.delay = 3.0  # longer than the bot's 2 s
+    await xendit.complete(sid)
+    await xendit.wait_for(lambda: any(r.method == "GET" for r in xendit.requests))
+    xendit.delay = 0.0
+    await tg.wait_message(MERCHANT, contains="PAID", timeout=15)
+    assert len(paid_messages(tg)) == 1
+
+
+async def test_creating_a_link_retries_a_429_then_succeeds(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    xendit.fail(429, method="POST", headers={"Rate-Limit-Reset": "0.5"})
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "Rp150.000" in reply.text
+    posts = [r for r in xendit.requests if r.method == "POST" and r.path == "/sessions"]
+    assert [r.status for r in posts] == [429, 201]
+    assert len(xendit.created()) == 1
+
+
+async def test_reconciliation_finds_a_paid_link_whose_webhook_never_came(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    app = await start_bot(reconcile_after="PT0S", reconcile_interval="PT1H")
+    _, sid = await make_link(tg, xendit)
+    xendit.webhook_url = "http://127.0.0.1:9/webhooks/xendit"  # the webhook is lost
+    result = await xendit.complete(sid)
+    assert result.status != 200
+    assert app.checker is not None
+    mark = tg.mark()
+    assert await app.checker.reconcile_now() == 1
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    # Reconciling again finds nothing new and says nothing twice.
+    assert await app.checker.reconcile_now() == 0
+    await idle(app)
+    assert len(paid_messages(tg)) == 1
+
+
+async def test_reconciliation_respects_the_xendit_rate_limit(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    app = await start_bot(reconcile_after="PT0S", reconcile_interval="PT1H", xendit_rate_limit=60)
+    for n in range(12):
+        await say(tg, f"/pay {20_000 + n}")
+    assert app.checker is not None
+    started = time.monotonic()
+    assert await app.checker.reconcile_now() == 12
+    await xendit.wait_for(
+        lambda: len([r for r in xendit.requests if r.method == "GET"]) == 12, timeout=15
+    )
+    gets = [r.at for r in xendit.requests if r.method == "GET"]
+    # 60 a minute: a bucket of 6, then one a second.
+    assert gets[-1] - started >= 5.0
+    assert xendit.rate_limited == 0
+
+
+async def test_completed_for_a_cancelled_link_ends_paid(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    app = await start_bot(reconcile_after="PT0S", reconcile_interval="PT1H")
+    _, sid = await make_link(tg, xendit)
+    xendit.sessions[sid]["status"] = "CANCELED"
+    assert app.checker is not None
+    await app.checker.reconcile_now()
+    await idle(app)
+    link = await repo_of(app).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.CANCELED
+    mark = tg.mark()
+    await xendit.complete(sid)  # the customer had paid after all
+    await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    link = await repo_of(app).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.COMPLETED
+
+
+async def test_capture_before_completed_shows_the_channel(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    _, sid = await make_link(tg, xendit)
+    await xendit.complete(sid, channel_code="OVO", send_session_event=False)  # capture only
+    assert await repo_of(paybot).notifications() == []
+    await xendit.send_webhook(xendit.build_session_event("payment_session.completed", sid))
+    paid = await tg.wait_message(MERCHANT, contains="PAID")
+    assert paid.text is not None
+    assert "via OVO" in paid.text
