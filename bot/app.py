@@ -133,7 +133,7 @@ class Paybot:
 
         self._runner = web.AppRunner(
             build_web_app(payments, callback_token=s.xendit_callback_token, health=self.health),
-            shutdown_timeout=5.0,
+            shutdown_timeout=4.0,
             access_log=None,
         )
         await self._runner.setup()
@@ -165,10 +165,11 @@ class Paybot:
             await telegram.updater.stop()
         if telegram is not None and telegram.running:
             await telegram.stop()
+        # Within Telegram's and the platform's patience: SIGTERM to exit in under 10 s.
         if self.checker is not None:
-            await self.checker.stop()
+            await self.checker.stop(grace=2.0)
         if self.worker is not None:
-            await self.worker.stop()
+            await self.worker.stop(grace=3.0)
         if telegram is not None:
             await telegram.shutdown()
         if self._xendit is not None:
