@@ -23,12 +23,18 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot import views
 from bot.checks import ReconcilePolicy, SessionChecker
 from bot.config import ConfigError, Settings, load_settings
+from bot.languages import Languages
 from bot.logs import configure_logging
 from bot.money import get_currency
 from bot.notifications import NotificationWorker
 from bot.payments import PaymentPolicy, PaymentService
-from bot.telegram.handlers import PaymentCommands, on_error, set_commands
+from bot.reports import Reports
+from bot.telegram import handlers
+from bot.telegram.language import LanguageCommands
+from bot.telegram.manage import ManageCommands
+from bot.telegram.pay import PayCommands
 from bot.telegram.sender import TelegramSender
+from bot.telegram.share import ShareInline
 from bot.web import build_web_app
 from bot.xendit import XenditClient
 from storage import Database, Repository
@@ -117,16 +123,23 @@ class Paybot:
                 max_amount=s.effective_max_amount,
                 allowed_user_ids=s.allowed_user_ids,
                 link_expiry=s.link_expiry,
+                confirm_above=s.effective_confirm_above,
             ),
             on_check_queued=self.checker.wake,
+            on_notification_queued=self.worker.wake,
         )
 
-        # Every handler, in one visible block.
-        telegram.add_handlers(PaymentCommands(payments, s.tz).handlers())
-        telegram.add_error_handler(on_error)
+        languages = Languages(repository)
+        handlers.register(
+            telegram,
+            pay=PayCommands(payments, languages, s.tz),
+            manage=ManageCommands(payments, Reports(repository, s.tz), languages, s.tz),
+            share=ShareInline(payments, languages),
+            language=LanguageCommands(languages),
+        )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token
-        await set_commands(telegram)
+        await handlers.set_commands(telegram)
         await telegram.start()
         assert telegram.updater is not None
         await telegram.updater.start_polling(allowed_updates=Update.ALL_TYPES)

@@ -31,6 +31,17 @@ DEFAULT_MAX_AMOUNT: dict[str, Decimal] = {
 }
 
 
+#: Above this, ``/pay`` shows the amount in words and asks to confirm (``CONFIRM_ABOVE``).
+DEFAULT_CONFIRM_ABOVE: dict[str, Decimal] = {
+    "IDR": Decimal(10_000_000),
+    "PHP": Decimal(500_000),
+    "THB": Decimal(300_000),
+    "VND": Decimal(200_000_000),
+    "MYR": Decimal(50_000),
+    "SGD": Decimal(10_000),
+}
+
+
 class ConfigError(Exception):
     """Settings are missing or invalid. The message names every variable, never a value."""
 
@@ -57,6 +68,7 @@ class Settings(BaseSettings):
     default_currency: CurrencyCode = "IDR"
 
     max_amount: Decimal | None = Field(default=None, gt=0)
+    confirm_above: Decimal | None = Field(default=None, gt=0)
     link_expiry: timedelta = timedelta(hours=24)
     timezone: str = "Asia/Jakarta"
     xendit_timeout: float = Field(default=15.0, gt=0)
@@ -118,6 +130,10 @@ class Settings(BaseSettings):
             return self.xendit_rate_limit
         test_mode = self.xendit_secret_key.get_secret_value().startswith("xnd_development_")
         return 60 if test_mode else 600
+
+    @property
+    def effective_confirm_above(self) -> Decimal:
+        return self.confirm_above or DEFAULT_CONFIRM_ABOVE[self.default_currency]
 
     @property
     def effective_max_amount(self) -> Decimal:

@@ -22,17 +22,34 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "your customer. They pay by QRIS, e-wallet, bank transfer or card, and I tell you "
             "here the moment the money arrives.\n\n"
             "{usage}\n\n"
+            "{commands}\n\n"
             "Your Telegram ID: <code>{user_id}</code>"
         ),
         "usage": (
             "<b>How to use /pay</b>\n"
             "<code>/pay &lt;amount&gt; [description]</code>\n"
-            "Examples: <code>/pay 150000 kopi susu</code>, <code>/pay 150.000</code>, "
-            "<code>/pay Rp25.000 nasi goreng</code>"
+            "Examples: <code>/pay 150000 kopi susu</code>, <code>/pay 150rb</code>, "
+            "<code>/pay 1,5jt sepatu</code>, <code>/pay Rp25.000 nasi goreng</code>\n"
+            "Add <code>exp:2h</code> (or <code>exp:30m</code>, <code>exp:3d</code>) for a "
+            "different expiry."
+        ),
+        "commands_help": (
+            "<b>Other commands</b>\n"
+            "/links: your recent links · /unpaid: links still waiting\n"
+            "/status <code>REF</code>: one link, fresh from Xendit · /cancel <code>REF</code>\n"
+            "/today: what came in today · /export: a CSV for bookkeeping\n"
+            "/language: English or Bahasa Indonesia"
         ),
         "cmd_start": "What this bot does",
         "cmd_help": "How to take a payment",
         "cmd_pay": "Make a payment link: /pay 150000 kopi susu",
+        "cmd_links": "Your recent links",
+        "cmd_unpaid": "Links still waiting for payment",
+        "cmd_status": "One link, fresh from Xendit: /status REF",
+        "cmd_cancel": "Cancel a waiting link: /cancel REF",
+        "cmd_today": "Today's payments",
+        "cmd_export": "CSV of links and payments: /export 2026-11-01 2026-11-30",
+        "cmd_language": "English / Bahasa Indonesia",
         # /pay problems
         "amount_missing": "Please tell me the amount.",
         "amount_not_a_number": "“{text}” is not an amount I understand.",
@@ -45,21 +62,64 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         ),
         "or": " or ",
         "description_too_long": "The description is too long (at most {max} characters).",
+        "bad_expiry": (
+            "“{text}” is not an expiry I understand. Use e.g. <code>exp:30m</code>, "
+            "<code>exp:2h</code> or <code>exp:3d</code> (15 minutes to 30 days)."
+        ),
         "not_allowed": (
             "Sorry, you are not allowed to make payment links with this bot.\n"
             "Your Telegram ID is <code>{user_id}</code>: send it to the person who runs the "
             "bot so they can add you."
         ),
-        # the link
-        "link_created": (
-            "💳 <b>Payment link: {amount}</b>\n"
+        # the payment card
+        "card_waiting": (
+            "💳 <b>Payment link: {amount}</b> · waiting\n"
             "{description_line}"
             "Ref: <code>{ref}</code>\n"
             "Expires: {expires}\n\n"
             "{url}\n\n"
-            "Forward the link to your customer. I'll tell you here when it's paid."
+            "Forward the link, share it, or show the QR code. I'll tell you here when it's paid."
+        ),
+        "card_paid": (
+            "✅ <b>Paid: {amount}</b>\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n"
+            "Paid at {time}{channel_line}"
+        ),
+        "card_expired": (
+            "⌛ <b>Expired, not paid: {amount}</b>\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n"
+            "Expired at {time}."
+        ),
+        "card_canceled": (
+            "🚫 <b>Cancelled: {amount}</b>\n{description_line}Ref: <code>{ref}</code>"
+        ),
+        "card_failed": (
+            "⚠️ <b>No link was made: {amount}</b>\n{description_line}Ref: <code>{ref}</code>"
+        ),
+        "card_confirm": (
+            "❓ <b>Make a link for {amount}?</b>\n"
+            "That is <i>{words}</i>.\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "It's a large amount, so please check the zeros."
         ),
         "button_open": "Open payment page",
+        "button_qr": "QR code",
+        "button_share": "Share in Telegram",
+        "button_whatsapp": "Share on WhatsApp",
+        "button_cancel": "Cancel link",
+        "button_reissue": "New link, same amount",
+        "button_confirm": "Yes, make the link",
+        "button_discard": "No",
+        "draft_discarded": "OK, no link was made.",
+        "customer_message": "Hello! Please pay {amount} for {description} here: {url}",
+        "customer_message_plain": "Hello! Please pay {amount} here: {url}",
+        "qr_caption": ("Scan to pay <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"),
+        "inline_title": "Send the payment link for {amount}",
+        "inline_pay_button": "Pay {amount}",
+        "inline_nothing": "No waiting links to share",
         # Xendit trouble
         "xendit_auth": (
             "⚠️ Xendit refused this bot's API key, so no link was made. The person who runs "
@@ -77,7 +137,36 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "⚠️ Xendit took too long to answer. The link may or may not have been made; I won't "
             "use it. Please send /pay again for a fresh link."
         ),
-        "internal_error": ("😕 Something went wrong on my side. No money moved. Please try again."),
+        "internal_error": "😕 Something went wrong on my side. No money moved. Please try again.",
+        # managing links
+        "ref_usage": "Please add the link's reference, e.g. <code>/{command} K7F3QX9A</code>.",
+        "ref_not_found": "I can't find a link with reference <code>{ref}</code> in this chat.",
+        "canceled": "🚫 Link <code>{ref}</code> is cancelled. The customer can no longer pay it.",
+        "cancel_too_late_paid": "✅ Too late to cancel <code>{ref}</code>: it is already paid.",
+        "cancel_too_late_closed": "Link <code>{ref}</code> had already ended; nothing to cancel.",
+        "xendit_unreachable_now": (
+            "⚠️ Xendit is not answering right now. Nothing changed; please try again soon."
+        ),
+        "links_title": "<b>Your links</b> ({total})",
+        "unpaid_title": "<b>Waiting for payment</b> ({total})",
+        "links_empty": "No links yet. Make one with /pay.",
+        "unpaid_empty": "Nothing is waiting. 🎉",
+        "links_hint": "Tap a reference to copy it; /status REF shows the card.",
+        "button_newer": "◀ Newer",
+        "button_older": "Older ▶",
+        "today": (
+            "📅 <b>{day}</b>\n"
+            "Paid: <b>{paid_count}</b> · {paid_total}\n"
+            "Still waiting: {waiting_count} · {waiting_total}"
+        ),
+        "export_usage": (
+            "Usage: <code>/export [from] [to]</code> with dates like <code>2026-11-01</code>. "
+            "Without dates: this month so far."
+        ),
+        "export_caption": "Links and payments, {start} to {end} ({count})",
+        "export_empty": "No links between {start} and {end}.",
+        "language_prompt": "Choose your language:",
+        "language_set": "OK, I'll speak English.",
         # notifications
         "paid": (
             "✅ <b>PAID {amount}</b>\n"
@@ -90,7 +179,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "⌛ <b>Expired, not paid: {amount}</b>\n"
             "{description_line}"
             "Ref: <code>{ref}</code>\n"
-            "The link expired at {time}. Send /pay again for a new one."
+            "The link expired at {time}."
         ),
         "description_line": "{description}\n",
     },
@@ -101,17 +190,35 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "diteruskan ke pelanggan. Mereka bayar lewat QRIS, e-wallet, transfer bank atau "
             "kartu, dan saya kabari Anda di sini begitu uangnya masuk.\n\n"
             "{usage}\n\n"
+            "{commands}\n\n"
             "ID Telegram Anda: <code>{user_id}</code>"
         ),
         "usage": (
             "<b>Cara memakai /pay</b>\n"
             "<code>/pay &lt;jumlah&gt; [keterangan]</code>\n"
-            "Contoh: <code>/pay 150000 kopi susu</code>, <code>/pay 150.000</code>, "
-            "<code>/pay Rp25.000 nasi goreng</code>"
+            "Contoh: <code>/pay 150000 kopi susu</code>, <code>/pay 150rb</code>, "
+            "<code>/pay 1,5jt sepatu</code>, <code>/pay Rp25.000 nasi goreng</code>\n"
+            "Tambahkan <code>exp:2h</code> (atau <code>exp:30m</code>, <code>exp:3d</code>) "
+            "untuk masa berlaku lain."
+        ),
+        "commands_help": (
+            "<b>Perintah lain</b>\n"
+            "/links: link terakhir · /unpaid: link yang belum dibayar\n"
+            "/status <code>REF</code>: satu link, langsung dari Xendit · "
+            "/cancel <code>REF</code>\n"
+            "/today: pemasukan hari ini · /export: CSV untuk pembukuan\n"
+            "/language: English atau Bahasa Indonesia"
         ),
         "cmd_start": "Apa yang bisa dilakukan bot ini",
         "cmd_help": "Cara menerima pembayaran",
         "cmd_pay": "Buat link pembayaran: /pay 150000 kopi susu",
+        "cmd_links": "Link terakhir Anda",
+        "cmd_unpaid": "Link yang belum dibayar",
+        "cmd_status": "Satu link, langsung dari Xendit: /status REF",
+        "cmd_cancel": "Batalkan link: /cancel REF",
+        "cmd_today": "Pembayaran hari ini",
+        "cmd_export": "CSV link dan pembayaran: /export 2026-11-01 2026-11-30",
+        "cmd_language": "Bahasa Indonesia / English",
         "amount_missing": "Mohon tulis jumlahnya.",
         "amount_not_a_number": "“{text}” bukan jumlah yang saya pahami.",
         "amount_not_positive": "Jumlahnya harus lebih dari nol.",
@@ -123,20 +230,66 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         ),
         "or": " atau ",
         "description_too_long": "Keterangannya terlalu panjang (maksimal {max} karakter).",
+        "bad_expiry": (
+            "“{text}” bukan masa berlaku yang saya pahami. Contoh: <code>exp:30m</code>, "
+            "<code>exp:2h</code> atau <code>exp:3d</code> (15 menit sampai 30 hari)."
+        ),
         "not_allowed": (
             "Maaf, Anda belum diizinkan membuat link pembayaran dengan bot ini.\n"
             "ID Telegram Anda <code>{user_id}</code>: kirimkan ke pengelola bot agar Anda "
             "ditambahkan."
         ),
-        "link_created": (
-            "💳 <b>Link pembayaran: {amount}</b>\n"
+        "card_waiting": (
+            "💳 <b>Link pembayaran: {amount}</b> · menunggu\n"
             "{description_line}"
             "Ref: <code>{ref}</code>\n"
             "Berlaku sampai: {expires}\n\n"
             "{url}\n\n"
-            "Teruskan link ini ke pelanggan. Saya kabari di sini begitu dibayar."
+            "Teruskan linknya, bagikan, atau tunjukkan kode QR. Saya kabari di sini begitu "
+            "dibayar."
+        ),
+        "card_paid": (
+            "✅ <b>Lunas: {amount}</b>\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n"
+            "Dibayar {time}{channel_line}"
+        ),
+        "card_expired": (
+            "⌛ <b>Kedaluwarsa, belum dibayar: {amount}</b>\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n"
+            "Kedaluwarsa {time}."
+        ),
+        "card_canceled": (
+            "🚫 <b>Dibatalkan: {amount}</b>\n{description_line}Ref: <code>{ref}</code>"
+        ),
+        "card_failed": (
+            "⚠️ <b>Link tidak dibuat: {amount}</b>\n{description_line}Ref: <code>{ref}</code>"
+        ),
+        "card_confirm": (
+            "❓ <b>Buat link untuk {amount}?</b>\n"
+            "Yaitu <i>{words}</i>.\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "Jumlahnya besar, mohon periksa nolnya."
         ),
         "button_open": "Buka halaman pembayaran",
+        "button_qr": "Kode QR",
+        "button_share": "Bagikan di Telegram",
+        "button_whatsapp": "Bagikan ke WhatsApp",
+        "button_cancel": "Batalkan link",
+        "button_reissue": "Link baru, jumlah sama",
+        "button_confirm": "Ya, buat linknya",
+        "button_discard": "Tidak",
+        "draft_discarded": "Baik, link tidak dibuat.",
+        "customer_message": "Halo! Silakan bayar {amount} untuk {description} di sini: {url}",
+        "customer_message_plain": "Halo! Silakan bayar {amount} di sini: {url}",
+        "qr_caption": (
+            "Pindai untuk membayar <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"
+        ),
+        "inline_title": "Kirim link pembayaran {amount}",
+        "inline_pay_button": "Bayar {amount}",
+        "inline_nothing": "Tidak ada link yang menunggu untuk dibagikan",
         "xendit_auth": (
             "⚠️ Xendit menolak API key bot ini, jadi link belum dibuat. Pengelola bot perlu "
             "memeriksa XENDIT_SECRET_KEY (perlu izin Money-in write)."
@@ -156,6 +309,40 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "internal_error": (
             "😕 Ada yang salah di sisi saya. Tidak ada uang yang berpindah. Silakan coba lagi."
         ),
+        "ref_usage": "Mohon tambahkan referensi link, misalnya <code>/{command} K7F3QX9A</code>.",
+        "ref_not_found": "Saya tidak menemukan link dengan referensi <code>{ref}</code> di sini.",
+        "canceled": (
+            "🚫 Link <code>{ref}</code> dibatalkan. Pelanggan tidak bisa membayarnya lagi."
+        ),
+        "cancel_too_late_paid": (
+            "✅ Sudah terlambat membatalkan <code>{ref}</code>: link ini sudah dibayar."
+        ),
+        "cancel_too_late_closed": (
+            "Link <code>{ref}</code> sudah berakhir; tidak ada yang perlu dibatalkan."
+        ),
+        "xendit_unreachable_now": (
+            "⚠️ Xendit sedang tidak menjawab. Tidak ada yang berubah; silakan coba lagi nanti."
+        ),
+        "links_title": "<b>Link Anda</b> ({total})",
+        "unpaid_title": "<b>Menunggu pembayaran</b> ({total})",
+        "links_empty": "Belum ada link. Buat dengan /pay.",
+        "unpaid_empty": "Tidak ada yang menunggu. 🎉",
+        "links_hint": "Ketuk referensi untuk menyalin; /status REF menampilkan kartunya.",
+        "button_newer": "◀ Lebih baru",
+        "button_older": "Lebih lama ▶",
+        "today": (
+            "📅 <b>{day}</b>\n"
+            "Dibayar: <b>{paid_count}</b> · {paid_total}\n"
+            "Masih menunggu: {waiting_count} · {waiting_total}"
+        ),
+        "export_usage": (
+            "Cara pakai: <code>/export [dari] [sampai]</code> dengan tanggal seperti "
+            "<code>2026-11-01</code>. Tanpa tanggal: bulan ini sampai hari ini."
+        ),
+        "export_caption": "Link dan pembayaran, {start} sampai {end} ({count})",
+        "export_empty": "Tidak ada link antara {start} dan {end}.",
+        "language_prompt": "Pilih bahasa:",
+        "language_set": "Baik, saya akan memakai Bahasa Indonesia.",
         "paid": (
             "✅ <b>LUNAS {amount}</b>\n"
             "{description_line}"
@@ -167,11 +354,14 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "⌛ <b>Kedaluwarsa, belum dibayar: {amount}</b>\n"
             "{description_line}"
             "Ref: <code>{ref}</code>\n"
-            "Link kedaluwarsa {time}. Kirim /pay lagi untuk link baru."
+            "Link kedaluwarsa {time}."
         ),
         "description_line": "{description}\n",
     },
 }
+
+#: Names of the languages, each in itself (for the /language buttons).
+LANGUAGE_NAMES: Final[dict[Language, str]] = {"en": "English", "id": "Bahasa Indonesia"}
 
 #: Babel locale used for dates and numbers in each language.
 LOCALES: Final[dict[Language, str]] = {"en": "en", "id": "id"}

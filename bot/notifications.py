@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.views import Reply
+from bot.views import Delivery
 from storage import Notification, Repository
 from storage.repository import utcnow
 
@@ -37,7 +37,7 @@ class DeliveryError(Exception):
 class Sender(Protocol):
     """Where notifications go (in production :class:`bot.telegram.sender.TelegramSender`)."""
 
-    async def send(self, chat_id: int, reply: Reply) -> None: ...
+    async def deliver(self, chat_id: int, delivery: Delivery) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ class NotificationWorker:
         self,
         repository: Repository,
         sender: Sender,
-        render: Callable[[Notification], Reply],
+        render: Callable[[Notification], Delivery],
         *,
         retry: RetryPolicy | None = None,
         pacing: Pacing | None = None,
@@ -100,7 +100,7 @@ class NotificationWorker:
         self._wakeup.set()
 
     async def wait_idle(self) -> None:
-        """Return once a pass found nothing due (for tests, benchmarks and shutdown logs)."""
+        """Return once nothing is left to send, now or later (for tests and benchmarks)."""
         await self._idle.wait()
 
     def start(self) -> None:
@@ -129,16 +129,19 @@ class NotificationWorker:
             if worked or self._stopping:
                 self._idle.clear()
                 continue
-            self._idle.set()
             self._wakeup.clear()
+            wait = await self._until_next_due()
+            if wait is None:
+                self._idle.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), await self._until_next_due())
+                await asyncio.wait_for(self._wakeup.wait(), wait or self._idle_poll)
 
-    async def _until_next_due(self) -> float:
-        """Seconds to sleep: until the next deferred or retried notification, at most a poll."""
+    async def _until_next_due(self) -> float | None:
+        """Seconds until the next deferred or retried notification (at most a poll); None
+        when nothing is pending at all."""
         due = await self._repo.next_notification_due()
         if due is None:
-            return self._idle_poll
+            return None
         wait = (due - self._clock()).total_seconds()
         return min(max(wait, 0.005), self._idle_poll)
 
@@ -174,7 +177,7 @@ class NotificationWorker:
 
     async def _deliver(self, note: Notification) -> None:
         try:
-            await self._sender.send(note.chat_id, self._render(note))
+            await self._sender.deliver(note.chat_id, self._render(note))
         except DeliveryError as exc:
             if exc.permanent:
                 log.error(

@@ -13,7 +13,8 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 
-from bot.money import Currency, parse_amount, to_minor_units
+from bot.checks import truth_of
+from bot.money import Currency, from_minor_units, get_currency, parse_amount, to_minor_units
 from bot.xendit import (
     CreateSession,
     PaymentWebhookData,
@@ -23,12 +24,13 @@ from bot.xendit import (
     XenditAuthError,
     XenditClient,
     XenditError,
+    XenditInvalidState,
     XenditRateLimited,
     XenditRequestRejected,
     XenditTimeout,
     XenditUnavailable,
 )
-from storage import EventOutcome, Link, NewLink, Repository, SessionEvent
+from storage import CheckOutcome, EventOutcome, Link, LinkStatus, NewLink, Repository, SessionEvent
 from storage.repository import DuplicateReference, utcnow
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class PaymentPolicy:
     max_amount: Decimal
     allowed_user_ids: frozenset[int]
     link_expiry: timedelta
+    confirm_above: Decimal | None = None
     create_attempts: int = 3
     max_retry_wait: float = 5.0
 
@@ -90,6 +93,16 @@ class LinkNotCreated(Exception):
         self.link = link
 
 
+class LinkNotFound(LookupError):
+    """No link with that reference in this chat."""
+
+
+class CancelOutcome(StrEnum):
+    CANCELED = "canceled"
+    ALREADY_PAID = "cancel_too_late_paid"
+    ALREADY_CLOSED = "cancel_too_late_closed"
+
+
 class WebhookRejected(ValueError):
     """The webhook is well-formed JSON but not a shape we can act on (answered 400)."""
 
@@ -102,6 +115,7 @@ class PaymentService:
         policy: PaymentPolicy,
         *,
         on_check_queued: Callable[[], None] = lambda: None,
+        on_notification_queued: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -109,8 +123,12 @@ class PaymentService:
         self._xendit = xendit
         self.policy = policy
         self._on_check_queued = on_check_queued
+        self._on_notification_queued = on_notification_queued
         self._clock = clock
         self._sleep = sleep
+        # Per-link expiry asked for with a draft, until it is confirmed (lost on restart:
+        # the default expiry is used then).
+        self._expiries: dict[int, timedelta | None] = {}
 
     def is_allowed(self, user_id: int) -> bool:
         return user_id in self.policy.allowed_user_ids
@@ -120,25 +138,124 @@ class PaymentService:
         return parse_amount(text, self.policy.currency, max_amount=self.policy.max_amount)
 
     async def create_link(
-        self, merchant: Merchant, amount_text: str, description: str | None
+        self,
+        merchant: Merchant,
+        amount_text: str,
+        description: str | None,
+        *,
+        expiry: timedelta | None = None,
     ) -> Link:
-        """Validate, store the link as pending, ask Xendit for a session, store the result."""
+        """Validate, store the link, ask Xendit for a session, store the result.
+
+        An amount above ``confirm_above`` is stored as a DRAFT and not sent anywhere until the
+        merchant confirms it (:meth:`confirm_draft`).
+        """
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         amount = self.parse_amount(amount_text)
         description = (description or "").strip() or None
         if description and len(description) > MAX_DESCRIPTION:
             raise DescriptionTooLong(MAX_DESCRIPTION)
+        draft = self.policy.confirm_above is not None and amount > self.policy.confirm_above
+        link = await self._store_new(merchant, amount, description, draft=draft)
+        if draft:
+            self._expiries[link.id] = expiry
+            return link
+        return await self._open_session(link, expiry)
 
-        link = await self._store_pending(merchant, amount, description)
+    async def confirm_draft(self, merchant: Merchant, short_ref: str) -> Link:
+        """The merchant confirmed a large amount: make its session now (once)."""
+        link = await self.find_link(merchant, short_ref)
+        if not await self._repo.confirm_draft(link.id):
+            return link  # already confirmed or discarded: show it as it is
+        fresh = await self._repo.get_link(link.id)
+        assert fresh is not None
+        return await self._open_session(fresh, self._expiries.pop(link.id, None))
+
+    async def discard_draft(self, merchant: Merchant, short_ref: str) -> Link:
+        link = await self.find_link(merchant, short_ref)
+        await self._repo.discard_draft(link.id)
+        self._expiries.pop(link.id, None)
+        fresh = await self._repo.get_link(link.id)
+        assert fresh is not None
+        return fresh
+
+    async def reissue(self, merchant: Merchant, short_ref: str) -> Link:
+        """A new link with the same amount and description as an expired or cancelled one."""
+        if not self.is_allowed(merchant.user_id):
+            raise NotAllowed(merchant.user_id)
+        old = await self.find_link(merchant, short_ref)
+        currency = get_currency(old.currency)
+        link = await self._store_new(
+            merchant, from_minor_units(old.amount_minor, currency), old.description, draft=False
+        )
+        return await self._open_session(link, None)
+
+    async def find_link(self, merchant: Merchant, short_ref: str) -> Link:
+        link = await self._repo.get_link_by_ref(short_ref.strip().upper())
+        if link is None or link.chat_id != merchant.chat_id:
+            raise LinkNotFound(short_ref)
+        return link
+
+    async def page_of_links(
+        self, merchant: Merchant, *, waiting_only: bool, offset: int, limit: int
+    ) -> tuple[list[Link], int]:
+        return await self._repo.page_of_links(
+            merchant.chat_id, waiting_only=waiting_only, offset=offset, limit=limit
+        )
+
+    async def shareable_links(self, user_id: int, query: str) -> list[Link]:
+        """The user's own waiting links for inline sharing: the one named, or the newest."""
+        if not self.is_allowed(user_id):
+            return []
+        if query:
+            link = await self._repo.get_link_by_ref(query.split()[0].upper())
+            found = [link] if link is not None else []
+        else:
+            found = await self._repo.links_of_user(user_id, limit=10)
+        return [link for link in found if link.user_id == user_id and link.waiting]
+
+    async def set_card(self, link: Link, message_id: int) -> None:
+        await self._repo.set_card_message(link.id, message_id)
+
+    async def refresh(self, merchant: Merchant, short_ref: str) -> Link:
+        """Re-read a link's session from Xendit and apply it (as a webhook would)."""
+        link = await self.find_link(merchant, short_ref)
+        if link.session_id is None:
+            return link
+        session = await self._xendit.get_session(link.session_id)
+        return await self._apply(link, session)
+
+    async def cancel(self, merchant: Merchant, short_ref: str) -> tuple[CancelOutcome, Link]:
+        """Cancel a waiting link at Xendit. If Xendit says it is too late, show the truth."""
+        if not self.is_allowed(merchant.user_id):
+            raise NotAllowed(merchant.user_id)
+        link = await self.find_link(merchant, short_ref)
+        if link.session_id is None or not link.waiting:
+            return _cancel_outcome(link), link
+        try:
+            session = await self._xendit.cancel_session(link.session_id)
+        except XenditInvalidState:
+            session = await self._xendit.get_session(link.session_id)
+        link = await self._apply(link, session)
+        return _cancel_outcome(link), link
+
+    async def _apply(self, link: Link, session: Session) -> Link:
+        outcome, updated = await self._repo.apply_session_truth(link.id, truth_of(session))
+        if outcome is not CheckOutcome.UNCHANGED:
+            self._on_notification_queued()
+        return updated
+
+    async def _open_session(self, link: Link, expiry: timedelta | None) -> Link:
+        currency = get_currency(link.currency)
         request = CreateSession(
             reference_id=link.reference_id,
-            amount=amount,
-            currency=self.policy.currency.code,
-            country=self.policy.currency.country,
-            description=description,
-            expires_at=self._clock() + self.policy.link_expiry,
-            locale=merchant.language,
+            amount=from_minor_units(link.amount_minor, currency),
+            currency=currency.code,
+            country=currency.country,
+            description=link.description,
+            expires_at=self._clock() + (expiry or self.policy.link_expiry),
+            locale=link.language,
         )
         try:
             session = await self._create_with_retries(request)
@@ -159,8 +276,8 @@ class PaymentService:
         log.info("link %s created: session %s", created.short_ref, created.session_id)
         return created
 
-    async def _store_pending(
-        self, merchant: Merchant, amount: Decimal, description: str | None
+    async def _store_new(
+        self, merchant: Merchant, amount: Decimal, description: str | None, *, draft: bool
     ) -> Link:
         for _ in range(5):
             short_ref = new_short_ref()
@@ -175,6 +292,7 @@ class PaymentService:
                         amount_minor=to_minor_units(amount, self.policy.currency),
                         currency=self.policy.currency.code,
                         description=description,
+                        draft=draft,
                     )
                 )
             except DuplicateReference:
@@ -254,6 +372,14 @@ class PaymentService:
                 outcome.value,
             )
         return outcome
+
+
+def _cancel_outcome(link: Link) -> CancelOutcome:
+    if link.status is LinkStatus.COMPLETED:
+        return CancelOutcome.ALREADY_PAID
+    if link.status is LinkStatus.CANCELED:
+        return CancelOutcome.CANCELED
+    return CancelOutcome.ALREADY_CLOSED
 
 
 def _failure_for(exc: XenditError) -> Failure:

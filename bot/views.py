@@ -1,51 +1,78 @@
 """Turns links and notifications into what the merchant reads: text plus buttons.
 
 Pure presentation: no Telegram, no HTTP. The Telegram layer sends a :class:`Reply` as an
-HTML message with an inline keyboard of URL buttons.
+HTML message with an inline keyboard.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from bot import i18n
 from bot.money import (
     AmountError,
     AmountProblem,
     Currency,
+    amount_in_words,
     format_amount,
     from_minor_units,
     get_currency,
 )
-from storage import Link, Notification, NotificationKind
+from storage import DaySummary, Link, LinkStatus, Notification, NotificationKind
 
 
 @dataclass(frozen=True, slots=True)
-class UrlButton:
+class Button:
+    """One inline button: opens ``url``, sends ``callback`` data, or starts inline sharing."""
+
     label: str
-    url: str
+    url: str | None = None
+    callback: str | None = None
+    switch_inline: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A message for a chat: Telegram-HTML text and rows of URL buttons."""
+    """A message for a chat: Telegram-HTML text and rows of buttons."""
 
     text: str
-    buttons: tuple[tuple[UrlButton, ...], ...] = field(default=())
+    buttons: tuple[tuple[Button, ...], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the outbox worker does: send ``reply``, or edit message ``edit_message_id``."""
+
+    reply: Reply
+    edit_message_id: int | None = None
+
+
+def _t(language: str, key: str, /, **values: object) -> str:
+    return i18n.text(language, key, **values)
 
 
 def format_time(moment: datetime, tz: ZoneInfo, language: str) -> str:
-    """``24 Nov 2026, 17.20 WIB`` in the merchant's time zone and language."""
+    """``24 Nov 2026, 17:20 WIB`` in the merchant's time zone and language."""
     local = moment.astimezone(tz)
-    locale = i18n.LOCALES.get(language, "en")  # type: ignore[call-overload]
-    formatted: str = format_datetime(local, "d MMM y, HH:mm", locale=locale)
+    formatted: str = format_datetime(local, "d MMM y, HH:mm", locale=_locale(language))
     return f"{formatted} {local.tzname()}"
+
+
+def format_day(day: date, language: str) -> str:
+    formatted: str = format_date(day, "EEEE, d MMMM y", locale=_locale(language))
+    return formatted
+
+
+def _locale(language: str) -> str:
+    return i18n.LOCALES.get(language, "en")  # type: ignore[call-overload, no-any-return]
 
 
 def link_amount(link: Link) -> str:
@@ -53,61 +80,15 @@ def link_amount(link: Link) -> str:
     return format_amount(from_minor_units(link.amount_minor, currency), currency)
 
 
+def minor_amount(minor: int, currency_code: str) -> str:
+    currency = get_currency(currency_code)
+    return format_amount(from_minor_units(minor, currency), currency)
+
+
 def _description_line(language: str, description: str | None) -> str:
     if not description:
         return ""
-    return i18n.text(language, "description_line", description=html.escape(description))
-
-
-def link_created(link: Link, tz: ZoneInfo) -> Reply:
-    lang = link.language
-    assert link.link_url is not None
-    assert link.expires_at is not None
-    return Reply(
-        text=i18n.text(
-            lang,
-            "link_created",
-            amount=link_amount(link),
-            description_line=_description_line(lang, link.description),
-            ref=link.short_ref,
-            expires=format_time(link.expires_at, tz, lang),
-            url=html.escape(link.link_url),
-        ),
-        buttons=((UrlButton(i18n.text(lang, "button_open"), link.link_url),),),
-    )
-
-
-def notification(note: Notification, tz: ZoneInfo) -> Reply:
-    link = note.link
-    lang = link.language
-    common = {
-        "amount": link_amount(link),
-        "description_line": _description_line(lang, link.description),
-        "ref": link.short_ref,
-    }
-    if note.kind is NotificationKind.PAID:
-        channel = (
-            i18n.text(lang, "paid_channel", channel=html.escape(link.payment_channel))
-            if link.payment_channel
-            else ""
-        )
-        return Reply(
-            i18n.text(
-                lang,
-                "paid",
-                time=format_time(link.paid_at or link.updated_at, tz, lang),
-                channel_line=channel,
-                **common,
-            )
-        )
-    return Reply(
-        i18n.text(
-            lang,
-            "expired",
-            time=format_time(_expired_at(link), tz, lang),
-            **common,
-        )
-    )
+    return _t(language, "description_line", description=html.escape(description))
 
 
 def _expired_at(link: Link) -> datetime:
@@ -117,31 +98,226 @@ def _expired_at(link: Link) -> datetime:
     return min(link.expires_at, link.updated_at)
 
 
+# -- the payment card ------------------------------------------------------------------------
+
+
+def card(link: Link, tz: ZoneInfo) -> Reply:
+    """The card that answers ``/pay`` and edits itself as the link's state changes."""
+    lang = link.language
+    common = {
+        "amount": link_amount(link),
+        "description_line": _description_line(lang, link.description),
+        "ref": link.short_ref,
+    }
+    ref = link.short_ref
+    if link.status is LinkStatus.DRAFT:
+        currency = get_currency(link.currency)
+        words = amount_in_words(from_minor_units(link.amount_minor, currency), currency, lang)
+        return Reply(
+            _t(lang, "card_confirm", words=html.escape(words), **common),
+            (
+                (
+                    Button(_t(lang, "button_confirm"), callback=f"confirm:{ref}"),
+                    Button(_t(lang, "button_discard"), callback=f"discard:{ref}"),
+                ),
+            ),
+        )
+    if link.status is LinkStatus.COMPLETED:
+        return Reply(
+            _t(
+                lang,
+                "card_paid",
+                time=format_time(link.paid_at or link.updated_at, tz, lang),
+                channel_line=_channel_line(link),
+                **common,
+            )
+        )
+    if link.status is LinkStatus.EXPIRED:
+        return Reply(
+            _t(lang, "card_expired", time=format_time(_expired_at(link), tz, lang), **common),
+            ((Button(_t(lang, "button_reissue"), callback=f"reissue:{ref}"),),),
+        )
+    if link.status is LinkStatus.CANCELED:
+        return Reply(
+            _t(lang, "card_canceled", **common),
+            ((Button(_t(lang, "button_reissue"), callback=f"reissue:{ref}"),),),
+        )
+    if link.status is LinkStatus.FAILED or link.link_url is None:
+        return Reply(_t(lang, "card_failed", **common))
+    expires = format_time(link.expires_at, tz, lang) if link.expires_at else "—"
+    return Reply(
+        _t(lang, "card_waiting", expires=expires, url=html.escape(link.link_url), **common),
+        (
+            (Button(_t(lang, "button_open"), url=link.link_url),),
+            (
+                Button(_t(lang, "button_qr"), callback=f"qr:{ref}"),
+                Button(_t(lang, "button_share"), switch_inline=ref),
+            ),
+            (
+                Button(_t(lang, "button_whatsapp"), url=whatsapp_url(link)),
+                Button(_t(lang, "button_cancel"), callback=f"cancel:{ref}"),
+            ),
+        ),
+    )
+
+
+def _channel_line(link: Link) -> str:
+    if not link.payment_channel:
+        return ""
+    channel = link.payment_channel.replace("_", " ")
+    return _t(link.language, "paid_channel", channel=html.escape(channel))
+
+
+def customer_message(link: Link) -> str:
+    """Plain text the merchant forwards to the customer (WhatsApp, Telegram inline)."""
+    assert link.link_url is not None
+    if link.description:
+        return _t(
+            link.language,
+            "customer_message",
+            amount=link_amount(link),
+            description=link.description,
+            url=link.link_url,
+        )
+    return _t(link.language, "customer_message_plain", amount=link_amount(link), url=link.link_url)
+
+
+def whatsapp_url(link: Link) -> str:
+    return "https://wa.me/?text=" + quote(customer_message(link), safe="")
+
+
+def qr_caption(link: Link) -> str:
+    return _t(
+        link.language,
+        "qr_caption",
+        amount=link_amount(link),
+        description_line=_description_line(link.language, link.description),
+        ref=link.short_ref,
+    )
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+
+def notification(note: Notification, tz: ZoneInfo) -> Delivery:
+    link = note.link
+    lang = link.language
+    if note.kind is NotificationKind.CARD:
+        assert link.card_message_id is not None
+        return Delivery(card(link, tz), edit_message_id=link.card_message_id)
+    common = {
+        "amount": link_amount(link),
+        "description_line": _description_line(lang, link.description),
+        "ref": link.short_ref,
+    }
+    if note.kind is NotificationKind.PAID:
+        return Delivery(
+            Reply(
+                _t(
+                    lang,
+                    "paid",
+                    time=format_time(link.paid_at or link.updated_at, tz, lang),
+                    channel_line=_channel_line(link),
+                    **common,
+                )
+            )
+        )
+    return Delivery(
+        Reply(_t(lang, "expired", time=format_time(_expired_at(link), tz, lang), **common))
+    )
+
+
+# -- problems --------------------------------------------------------------------------------
+
+
 def amount_problem(language: str, error: AmountError, currency: Currency, maximum: Decimal) -> str:
     """Explain a bad amount and repeat the usage."""
     shown = html.escape(error.text.strip())
     reason = error.reason
     if reason is AmountProblem.MISSING:
-        problem = i18n.text(language, "amount_missing")
+        problem = _t(language, "amount_missing")
     elif reason is AmountProblem.NOT_POSITIVE:
-        problem = i18n.text(language, "amount_not_positive")
+        problem = _t(language, "amount_not_positive")
     elif reason is AmountProblem.TOO_MANY_DECIMALS:
-        problem = i18n.text(
-            language, "amount_too_many_decimals", currency=currency.code, text=shown
-        )
+        problem = _t(language, "amount_too_many_decimals", currency=currency.code, text=shown)
     elif reason is AmountProblem.TOO_LARGE:
-        problem = i18n.text(language, "amount_too_large", max=format_amount(maximum, currency))
+        problem = _t(language, "amount_too_large", max=format_amount(maximum, currency))
     elif reason is AmountProblem.AMBIGUOUS:
         options = [format_amount(c, currency) for c in error.candidates]
         if len(options) == 1:
-            problem = i18n.text(language, "amount_unclear", text=shown, option=options[0])
+            problem = _t(language, "amount_unclear", text=shown, option=options[0])
         else:
-            problem = i18n.text(
+            problem = _t(
                 language,
                 "amount_ambiguous",
                 text=shown,
-                options=i18n.text(language, "or").join(options),
+                options=_t(language, "or").join(options),
             )
     else:
-        problem = i18n.text(language, "amount_not_a_number", text=shown)
-    return f"{problem}\n\n{i18n.text(language, 'usage')}"
+        problem = _t(language, "amount_not_a_number", text=shown)
+    return f"{problem}\n\n{_t(language, 'usage')}"
+
+
+# -- lists and reports -----------------------------------------------------------------------
+
+STATUS_ICON = {
+    LinkStatus.ACTIVE: "⏳",
+    LinkStatus.PENDING: "⏳",
+    LinkStatus.COMPLETED: "✅",
+    LinkStatus.EXPIRED: "⌛",
+    LinkStatus.CANCELED: "🚫",
+    LinkStatus.FAILED: "⚠️",
+    LinkStatus.DRAFT: "✏️",
+}
+
+
+def links_page(
+    language: str,
+    page: Sequence[Link],
+    *,
+    total: int,
+    offset: int,
+    page_size: int,
+    waiting_only: bool,
+    tz: ZoneInfo,
+) -> Reply:
+    title = _t(language, "unpaid_title" if waiting_only else "links_title", total=total)
+    if not page:
+        empty = _t(language, "unpaid_empty" if waiting_only else "links_empty")
+        return Reply(f"{title}\n\n{empty}")
+    lines = [title, ""]
+    for link in page:
+        when = format_time(link.created_at, tz, language)
+        description = f" · {html.escape(link.description)}" if link.description else ""
+        lines.append(
+            f"{STATUS_ICON[link.status]} <b>{link_amount(link)}</b>{description}\n"
+            f"    <code>{link.short_ref}</code> · {when}"
+        )
+    lines += ["", _t(language, "links_hint")]
+    kind = "u" if waiting_only else "a"
+    nav: list[Button] = []
+    if offset > 0:
+        nav.append(
+            Button(
+                _t(language, "button_newer"), callback=f"links:{kind}:{max(0, offset - page_size)}"
+            )
+        )
+    if offset + page_size < total:
+        nav.append(
+            Button(_t(language, "button_older"), callback=f"links:{kind}:{offset + page_size}")
+        )
+    return Reply("\n".join(lines), (tuple(nav),) if nav else ())
+
+
+def today(language: str, day: date, summary: DaySummary, currency_code: str) -> Reply:
+    return Reply(
+        _t(
+            language,
+            "today",
+            day=format_day(day, language),
+            paid_count=summary.paid_count,
+            paid_total=minor_amount(summary.paid_minor, currency_code),
+            waiting_count=summary.waiting_count,
+            waiting_total=minor_amount(summary.waiting_minor, currency_code),
+        )
+    )

@@ -7,6 +7,7 @@ from storage.database import Database, database_url_for_async
 from storage.models import (
     Check,
     CheckOutcome,
+    DaySummary,
     EventOutcome,
     Link,
     LinkStatus,
@@ -23,6 +24,7 @@ __all__ = [
     "Check",
     "CheckOutcome",
     "Database",
+    "DaySummary",
     "EventOutcome",
     "Link",
     "LinkStatus",

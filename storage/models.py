@@ -10,6 +10,7 @@ from datetime import datetime
 class LinkStatus(enum.StrEnum):
     """A payment link's life. Only forward moves are allowed (see :data:`FINAL`)."""
 
+    DRAFT = "DRAFT"  # a large amount waiting for the merchant's confirmation
     PENDING = "PENDING"  # stored, Xendit not yet answered
     ACTIVE = "ACTIVE"  # Xendit made the session; waiting for the customer
     COMPLETED = "COMPLETED"  # paid
@@ -19,8 +20,9 @@ class LinkStatus(enum.StrEnum):
 
 
 class NotificationKind(enum.StrEnum):
-    PAID = "PAID"
+    PAID = "PAID"  # the short "paid" message that makes the phone ring
     EXPIRED = "EXPIRED"
+    CARD = "CARD"  # edit the link's payment card to its current state
 
 
 class NotificationStatus(enum.StrEnum):
@@ -49,6 +51,14 @@ class CheckOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class DaySummary:
+    paid_count: int
+    paid_minor: int
+    waiting_count: int
+    waiting_minor: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewLink:
     short_ref: str
     reference_id: str
@@ -58,6 +68,7 @@ class NewLink:
     amount_minor: int
     currency: str
     description: str | None
+    draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,16 @@ class Link:
     payment_id: str | None
     payment_channel: str | None
     failure: str | None
+    card_message_id: int | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.status in (LinkStatus.ACTIVE, LinkStatus.PENDING)
+
+    @property
+    def closed(self) -> bool:
+        """Expired or cancelled: can be re-issued."""
+        return self.status in (LinkStatus.EXPIRED, LinkStatus.CANCELED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from storage.database import Database
 from storage.models import (
     Check,
     CheckOutcome,
+    DaySummary,
     EventOutcome,
     Link,
     LinkStatus,
@@ -37,7 +38,7 @@ from storage.models import (
     SessionEvent,
     SessionTruth,
 )
-from storage.tables import UTCDateTime, links, outbox, session_checks, webhook_events
+from storage.tables import UTCDateTime, links, outbox, session_checks, users, webhook_events
 
 
 def utcnow() -> datetime:
@@ -72,6 +73,9 @@ _NOTIFY: dict[LinkStatus, NotificationKind] = {
 }
 
 
+_CARDS_LAST = case((outbox.c.kind == NotificationKind.CARD.value, 1), else_=0)
+
+
 def _link(row: Row[Any]) -> Link:
     m = row._mapping
     return Link(
@@ -94,6 +98,7 @@ def _link(row: Row[Any]) -> Link:
         payment_id=m["payment_id"],
         payment_channel=m["payment_channel"],
         failure=m["failure"],
+        card_message_id=m["card_message_id"],
     )
 
 
@@ -137,7 +142,7 @@ class Repository:
                     "amount_minor": new.amount_minor,
                     "currency": new.currency,
                     "description": new.description,
-                    "status": LinkStatus.PENDING.value,
+                    "status": (LinkStatus.DRAFT if new.draft else LinkStatus.PENDING).value,
                     "created_at": now,
                     "updated_at": now,
                 },
@@ -201,6 +206,133 @@ class Repository:
             return await self._fetch_link(
                 conn, select(links).where(links.c.reference_id == reference_id)
             )
+
+    async def get_link_by_ref(self, short_ref: str) -> Link | None:
+        async with self._db.engine.connect() as conn:
+            return await self._fetch_link(
+                conn, select(links).where(links.c.short_ref == short_ref.upper())
+            )
+
+    async def set_card_message(self, link_id: int, message_id: int) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(links).where(links.c.id == link_id).values(card_message_id=message_id)
+            )
+
+    async def confirm_draft(self, link_id: int) -> bool:
+        """DRAFT -> PENDING, once (a second tap of "confirm" finds nothing to do)."""
+        return await self._move(link_id, LinkStatus.DRAFT, LinkStatus.PENDING)
+
+    async def discard_draft(self, link_id: int) -> bool:
+        return await self._move(link_id, LinkStatus.DRAFT, LinkStatus.CANCELED)
+
+    async def _move(self, link_id: int, source: LinkStatus, target: LinkStatus) -> bool:
+        async with self._db.engine.begin() as conn:
+            moved = await conn.execute(
+                update(links)
+                .where(and_(links.c.id == link_id, links.c.status == source.value))
+                .values(status=target.value, updated_at=self._clock())
+            )
+            return bool(moved.rowcount == 1)
+
+    async def page_of_links(
+        self, chat_id: int, *, waiting_only: bool, offset: int, limit: int
+    ) -> tuple[list[Link], int]:
+        """A page of the chat's links, newest first, and how many there are in all."""
+        condition = links.c.chat_id == chat_id
+        if waiting_only:
+            condition = and_(condition, links.c.status == LinkStatus.ACTIVE.value)
+        else:
+            condition = and_(
+                condition, links.c.status.not_in([LinkStatus.DRAFT.value, LinkStatus.FAILED.value])
+            )
+        async with self._db.engine.connect() as conn:
+            total = int(
+                await conn.scalar(select(func.count()).select_from(links).where(condition)) or 0
+            )
+            rows = await conn.execute(
+                select(links)
+                .where(condition)
+                .order_by(links.c.created_at.desc(), links.c.id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            return [_link(row) for row in rows], total
+
+    async def day_summary(self, chat_id: int, start: datetime, end: datetime) -> DaySummary:
+        """Paid between ``start`` and ``end``, and what is still waiting now."""
+        async with self._db.engine.connect() as conn:
+            paid = (
+                await conn.execute(
+                    select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
+                        and_(
+                            links.c.chat_id == chat_id,
+                            links.c.status == LinkStatus.COMPLETED.value,
+                            links.c.paid_at >= start,
+                            links.c.paid_at < end,
+                        )
+                    )
+                )
+            ).one()
+            waiting = (
+                await conn.execute(
+                    select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
+                        and_(
+                            links.c.chat_id == chat_id,
+                            links.c.status == LinkStatus.ACTIVE.value,
+                        )
+                    )
+                )
+            ).one()
+        return DaySummary(
+            paid_count=int(paid[0]),
+            paid_minor=int(paid[1]),
+            waiting_count=int(waiting[0]),
+            waiting_minor=int(waiting[1]),
+        )
+
+    async def links_created_between(
+        self, chat_id: int, start: datetime, end: datetime
+    ) -> list[Link]:
+        async with self._db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(links)
+                .where(
+                    and_(
+                        links.c.chat_id == chat_id,
+                        links.c.created_at >= start,
+                        links.c.created_at < end,
+                        links.c.status != LinkStatus.DRAFT.value,
+                    )
+                )
+                .order_by(links.c.created_at, links.c.id)
+            )
+            return [_link(row) for row in rows]
+
+    async def get_language(self, user_id: int) -> str | None:
+        async with self._db.engine.connect() as conn:
+            value = await conn.scalar(select(users.c.language).where(users.c.user_id == user_id))
+            return str(value) if value is not None else None
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        now = self._clock()
+        stmt = dialect.insert(users).values(user_id=user_id, language=language, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[users.c.user_id], set_={"language": language, "updated_at": now}
+        )
+        async with self._db.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def links_of_user(self, user_id: int, *, limit: int = 10) -> list[Link]:
+        async with self._db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(links)
+                .where(links.c.user_id == user_id)
+                .order_by(links.c.created_at.desc(), links.c.id.desc())
+                .limit(limit)
+            )
+            return [_link(row) for row in rows]
 
     async def links_for_chat(self, chat_id: int, *, limit: int = 10) -> list[Link]:
         async with self._db.engine.connect() as conn:
@@ -450,22 +582,47 @@ class Repository:
                 return CheckOutcome.UNCHANGED, link
             kind = _NOTIFY.get(target)
             if kind is not None:
-                await self._insert_ignoring_conflict(
-                    conn,
-                    outbox,
-                    {
-                        "link_id": link.id,
-                        "kind": kind.value,
-                        "chat_id": link.chat_id,
-                        "status": NotificationStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    },
-                )
+                await self._queue(conn, link, kind)
+            if link.card_message_id is not None:
+                await self._queue(conn, link, NotificationKind.CARD)
             updated = await self._fetch_link(conn, select(links).where(links.c.id == link.id))
             assert updated is not None
             return _OUTCOME[target], updated
+
+    async def _queue(self, conn: AsyncConnection, link: Link, kind: NotificationKind) -> None:
+        """Queue a notification. A card edit queued again is simply made due again: the card
+        is drawn from the link's state when it is sent, so it always shows the newest."""
+        now = self._clock()
+        values = {
+            "link_id": link.id,
+            "kind": kind.value,
+            "chat_id": link.chat_id,
+            "status": NotificationStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        if kind is not NotificationKind.CARD:
+            await self._insert_ignoring_conflict(conn, outbox, values)
+            return
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        stmt = dialect.insert(outbox).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[outbox.c.link_id, outbox.c.kind],
+            set_={
+                "status": NotificationStatus.PENDING.value,
+                "next_attempt_at": now,
+                "attempts": 0,
+                "last_error": None,
+            },
+        )
+        await conn.execute(stmt)
+
+    async def queue_card_update(self, link_id: int) -> None:
+        async with self._db.engine.begin() as conn:
+            link = await self._fetch_link(conn, select(links).where(links.c.id == link_id))
+            if link is not None and link.card_message_id is not None:
+                await self._queue(conn, link, NotificationKind.CARD)
 
     async def _captured_channel(self, conn: AsyncConnection, payment_id: str) -> str | None:
         payload = await conn.scalar(
@@ -529,7 +686,8 @@ class Repository:
                         or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
                     )
                 )
-                .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                # The messages that make the phone ring go before card edits.
+                .order_by(_CARDS_LAST, outbox.c.next_attempt_at, outbox.c.id)
                 .limit(limit)
             )
             if self._db.dialect == "postgresql":
@@ -552,7 +710,7 @@ class Repository:
                 )
                 .join(links, links.c.id == outbox.c.link_id)
                 .where(outbox.c.id.in_(ids))
-                .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                .order_by(_CARDS_LAST, outbox.c.next_attempt_at, outbox.c.id)
             )
             return [
                 Notification(

@@ -75,7 +75,9 @@ links = Table(
     Column("payment_channel", String(64), nullable=True),
     Column("failure", Text, nullable=True),
     Column("last_checked_at", UTCDateTime, nullable=True),
+    Column("card_message_id", BigInteger, nullable=True),
     Index(None, "chat_id", "created_at"),
+    Index(None, "user_id", "created_at"),
     Index(None, "status", "expires_at"),
 )
 
@@ -126,4 +128,12 @@ session_checks = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "due_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("language", String(8), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -48,7 +48,7 @@ async def test_telegram_502_for_a_while_then_back_delivers_once(
     await tg.wait_message(MERCHANT, contains="PAID", since=mark, timeout=10)
     await idle(paybot)
     assert len(paid_messages(tg)) == 1
-    [row] = await repo_of(paybot).notifications()
+    [row] = [r for r in await repo_of(paybot).notifications() if r.kind == "PAID"]
     assert row.status == NotificationStatus.SENT
     assert row.attempts >= 3
 
@@ -81,7 +81,7 @@ async def test_bot_blocked_by_the_user_is_marked_failed_and_not_retried(
     )
     await idle(paybot)
     assert await failed()
-    [row] = await repo.notifications()
+    [row] = [r for r in await repo.notifications() if r.kind == "PAID"]
     assert "blocked" in row.last_error
     assert len([c for c in tg.calls if c.method == "sendMessage" and c.status == 403]) == 1
 
@@ -96,7 +96,7 @@ async def test_chat_not_found_is_permanent(
         lambda: any(c.method == "sendMessage" and c.status == 400 for c in tg.calls), timeout=5
     )
     await idle(paybot)
-    [row] = await repo_of(paybot).notifications()
+    [row] = [r for r in await repo_of(paybot).notifications() if r.kind == "PAID"]
     assert row.status == NotificationStatus.FAILED
     assert "chat not found" in row.last_error.lower()
 

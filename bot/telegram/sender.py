@@ -16,29 +16,45 @@ from telegram.error import (
 )
 
 from bot.notifications import DeliveryError
-from bot.views import Reply
+from bot.views import Button, Delivery, Reply
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard (None when there are none)."""
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, url=b.url) for b in row] for row in reply.buttons]
-    )
+    return InlineKeyboardMarkup([[_button(b) for b in row] for row in reply.buttons])
+
+
+def _button(button: Button) -> InlineKeyboardButton:
+    if button.url is not None:
+        return InlineKeyboardButton(button.label, url=button.url)
+    if button.switch_inline is not None:
+        return InlineKeyboardButton(button.label, switch_inline_query=button.switch_inline)
+    return InlineKeyboardButton(button.label, callback_data=button.callback)
 
 
 class TelegramSender:
+    """Delivers the outbox: new messages, and edits of a link's payment card."""
+
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def deliver(self, chat_id: int, delivery: Delivery) -> None:
+        reply = delivery.reply
         try:
-            await self._bot.send_message(
-                chat_id,
-                reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply),
-            )
+            if delivery.edit_message_id is None:
+                await self._bot.send_message(
+                    chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+                )
+            else:
+                await self._bot.edit_message_text(
+                    reply.text,
+                    chat_id=chat_id,
+                    message_id=delivery.edit_message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                )
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -50,8 +66,10 @@ class TelegramSender:
         except InvalidToken as exc:
             raise DeliveryError(str(exc)) from exc
         except BadRequest as exc:
-            # "chat not found" and the like, but any 400 is final: the same request would
-            # be refused again.
+            if "not modified" in exc.message.lower():
+                return  # the card already shows this: done
+            # "chat not found", "message to edit not found" and the like: any 400 is final,
+            # the same request would be refused again.
             raise DeliveryError(str(exc), permanent=True) from exc
         except TelegramError as exc:  # NetworkError, TimedOut, 5xx
             raise DeliveryError(str(exc)) from exc

@@ -1,0 +1,101 @@
+"""/today and /export: what came in, in the merchant's time zone, and a CSV for bookkeeping."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.money import from_minor_units, get_currency
+from storage import DaySummary, Link, Repository
+
+
+class PeriodError(ValueError):
+    """The dates given to /export are not dates, or in the wrong order."""
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The start and end (exclusive) of ``day`` in ``tz``, as aware datetimes."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def parse_period(args: Sequence[str], today: date) -> tuple[date, date]:
+    """``[from] [to]`` as ISO dates; none: this month so far; one: that day to today."""
+    try:
+        dates = [date.fromisoformat(a) for a in args[:2]]
+    except ValueError as exc:
+        raise PeriodError(str(exc)) from None
+    if len(args) > 2:
+        raise PeriodError("at most two dates")
+    if not dates:
+        return today.replace(day=1), today
+    start = dates[0]
+    end = dates[1] if len(dates) == 2 else today
+    if end < start:
+        raise PeriodError("the end is before the start")
+    return start, end
+
+
+class Reports:
+    def __init__(self, repository: Repository, tz: ZoneInfo) -> None:
+        self._repo = repository
+        self.tz = tz
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.tz).date()
+
+    async def day(self, chat_id: int, day: date) -> DaySummary:
+        start, end = day_bounds(day, self.tz)
+        return await self._repo.day_summary(chat_id, start, end)
+
+    async def links(self, chat_id: int, start: date, end: date) -> list[Link]:
+        first, _ = day_bounds(start, self.tz)
+        _, last = day_bounds(end, self.tz)
+        return await self._repo.links_created_between(chat_id, first, last)
+
+    def csv(self, links: Sequence[Link]) -> bytes:
+        """One row a link. Amounts as plain decimals (no separators) for spreadsheets."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "reference",
+                "created",
+                "status",
+                "amount",
+                "currency",
+                "description",
+                "paid_at",
+                "channel",
+                "expires_at",
+                "xendit_session_id",
+                "xendit_payment_id",
+            ]
+        )
+        for link in links:
+            amount = from_minor_units(link.amount_minor, get_currency(link.currency))
+            writer.writerow(
+                [
+                    link.short_ref,
+                    self._local(link.created_at),
+                    link.status.value,
+                    str(amount),
+                    link.currency,
+                    link.description or "",
+                    self._local(link.paid_at),
+                    link.payment_channel or "",
+                    self._local(link.expires_at),
+                    link.session_id or "",
+                    link.payment_id or "",
+                ]
+            )
+        # A BOM so that spreadsheet programs read the UTF-8 (Rp, emoji in descriptions).
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+    def _local(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")

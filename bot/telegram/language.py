@@ -1,0 +1,44 @@
+"""/language: English or Bahasa Indonesia, remembered per user."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import i18n
+from bot.languages import Languages
+from bot.telegram.common import answer, edit, merchant_of
+from bot.views import Button, Reply
+
+
+class LanguageCommands:
+    def __init__(self, languages: Languages) -> None:
+        self._languages = languages
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [
+            CommandHandler(["language", "bahasa"], self.choose),
+            CallbackQueryHandler(self.chosen, pattern=r"^lang:[a-z]{2}$"),
+        ]
+
+    async def choose(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Offer the languages as buttons."""
+        merchant = await merchant_of(update, self._languages)
+        if merchant is None or update.effective_message is None:
+            return
+        buttons = tuple(
+            Button(name, callback=f"lang:{code}") for code, name in i18n.LANGUAGE_NAMES.items()
+        )
+        await answer(
+            update.effective_message,
+            Reply(i18n.text(merchant.language, "language_prompt"), (buttons,)),
+        )
+
+    async def chosen(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        language = query.data.removeprefix("lang:")
+        await self._languages.choose(query.from_user.id, language)
+        await query.answer()
+        await edit(query, Reply(i18n.text(language, "language_set")))

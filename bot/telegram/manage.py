@@ -1,0 +1,186 @@
+"""Managing links: /links, /unpaid, /status, /cancel, /today, /export."""
+
+from __future__ import annotations
+
+import html
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import i18n, views
+from bot.languages import Languages
+from bot.payments import LinkNotFound, Merchant, PaymentService
+from bot.reports import PeriodError, Reports, parse_period
+from bot.telegram.common import answer, edit, merchant_of, toast
+from bot.views import Reply
+from bot.xendit import XenditError
+from storage.repository import utcnow
+
+PAGE_SIZE = 5
+
+
+class ManageCommands:
+    def __init__(
+        self,
+        payments: PaymentService,
+        reports: Reports,
+        languages: Languages,
+        tz: ZoneInfo,
+    ) -> None:
+        self._payments = payments
+        self._reports = reports
+        self._languages = languages
+        self._tz = tz
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [
+            CommandHandler("links", self.links),
+            CommandHandler("unpaid", self.unpaid),
+            CallbackQueryHandler(self.links_page, pattern=r"^links:[au]:\d+$"),
+            CommandHandler("status", self.status),
+            CommandHandler("cancel", self.cancel),
+            CommandHandler("today", self.today),
+            CommandHandler("export", self.export),
+        ]
+
+    async def _allowed(self, update: Update) -> Merchant | None:
+        """The merchant, or None after telling a stranger they may not."""
+        merchant = await merchant_of(update, self._languages)
+        message = update.effective_message
+        if merchant is None or message is None:
+            return None
+        if not self._payments.is_allowed(merchant.user_id):
+            await answer(
+                message,
+                Reply(i18n.text(merchant.language, "not_allowed", user_id=merchant.user_id)),
+            )
+            return None
+        return merchant
+
+    async def _page(self, merchant: Merchant, *, waiting_only: bool, offset: int) -> Reply:
+        page, total = await self._payments.page_of_links(
+            merchant, waiting_only=waiting_only, offset=offset, limit=PAGE_SIZE
+        )
+        return views.links_page(
+            merchant.language,
+            page,
+            total=total,
+            offset=offset,
+            page_size=PAGE_SIZE,
+            waiting_only=waiting_only,
+            tz=self._tz,
+        )
+
+    async def links(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/links: the chat's links, newest first, five a page."""
+        merchant = await self._allowed(update)
+        if merchant is not None and update.effective_message is not None:
+            reply = await self._page(merchant, waiting_only=False, offset=0)
+            await answer(update.effective_message, reply)
+
+    async def unpaid(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/unpaid: the links still waiting for payment."""
+        merchant = await self._allowed(update)
+        if merchant is not None and update.effective_message is not None:
+            reply = await self._page(merchant, waiting_only=True, offset=0)
+            await answer(update.effective_message, reply)
+
+    async def links_page(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The ◀ / ▶ buttons under /links and /unpaid."""
+        query = update.callback_query
+        merchant = await merchant_of(update, self._languages)
+        if query is None or query.data is None or merchant is None:
+            return
+        _, kind, offset = query.data.split(":")
+        await query.answer()
+        await edit(query, await self._page(merchant, waiting_only=kind == "u", offset=int(offset)))
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/status REF: the link's card, refreshed from Xendit."""
+        merchant = await self._allowed(update)
+        message = update.effective_message
+        if merchant is None or message is None:
+            return
+        lang = merchant.language
+        if not context.args:
+            await answer(message, Reply(i18n.text(lang, "ref_usage", command="status")))
+            return
+        ref = context.args[0]
+        try:
+            try:
+                link = await self._payments.refresh(merchant, ref)
+            except XenditError:
+                link = await self._payments.find_link(merchant, ref)  # show what we know
+        except LinkNotFound:
+            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=html.escape(ref))))
+            return
+        sent = await answer(message, views.card(link, self._tz))
+        await self._payments.set_card(link, sent.message_id)
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel REF: cancel a waiting link at Xendit."""
+        merchant = await self._allowed(update)
+        message = update.effective_message
+        if merchant is None or message is None:
+            return
+        lang = merchant.language
+        if not context.args:
+            await answer(message, Reply(i18n.text(lang, "ref_usage", command="cancel")))
+            return
+        ref = context.args[0]
+        try:
+            outcome, link = await self._payments.cancel(merchant, ref)
+        except LinkNotFound:
+            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=html.escape(ref))))
+            return
+        except XenditError:
+            await answer(message, Reply(i18n.text(lang, "xendit_unreachable_now")))
+            return
+        await answer(message, Reply(i18n.text(lang, outcome.value, ref=link.short_ref)))
+
+    async def today(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/today: paid today (in the merchant's time zone) and what is still waiting."""
+        merchant = await self._allowed(update)
+        if merchant is None or update.effective_message is None:
+            return
+        day = self._reports.today(utcnow())
+        summary = await self._reports.day(merchant.chat_id, day)
+        reply = views.today(merchant.language, day, summary, self._payments.policy.currency.code)
+        await answer(update.effective_message, reply)
+
+    async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/export [from] [to]: a CSV of links and payments, sent as a document."""
+        merchant = await self._allowed(update)
+        message = update.effective_message
+        if merchant is None or message is None:
+            return
+        lang = merchant.language
+        try:
+            start, end = parse_period(list(context.args or []), self._reports.today(utcnow()))
+        except PeriodError:
+            await answer(message, Reply(i18n.text(lang, "export_usage")))
+            return
+        links = await self._reports.links(merchant.chat_id, start, end)
+        if not links:
+            await answer(
+                message,
+                Reply(
+                    i18n.text(lang, "export_empty", start=start.isoformat(), end=end.isoformat())
+                ),
+            )
+            return
+        await message.reply_document(
+            document=self._reports.csv(links),
+            filename=f"paybot-{start.isoformat()}_{end.isoformat()}.csv",
+            caption=toast(
+                i18n.text(
+                    lang,
+                    "export_caption",
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    count=len(links),
+                )
+            ),
+            do_quote=False,
+        )

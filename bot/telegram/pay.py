@@ -1,0 +1,202 @@
+"""/start, /help, /pay and the buttons of the payment card."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import i18n, views
+from bot.languages import Languages
+from bot.money import AmountError
+from bot.payments import (
+    DescriptionTooLong,
+    LinkNotCreated,
+    LinkNotFound,
+    Merchant,
+    NotAllowed,
+    PaymentService,
+)
+from bot.qr import qr_png
+from bot.telegram.common import answer, edit, merchant_of, send, toast
+from bot.views import Reply
+from storage import Link, LinkStatus
+
+log = logging.getLogger(__name__)
+
+_EXPIRY = re.compile(r"^(?:exp|expires?|exp\.)[:=](\d{1,4})\s*([mhd])$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class BadExpiry(ValueError):
+    pass
+
+
+def split_pay_args(args: list[str]) -> tuple[str, str, timedelta | None]:
+    """``/pay 150rb kopi susu exp:2h`` -> ("150rb", "kopi susu", 2 hours)."""
+    expiry: timedelta | None = None
+    rest: list[str] = []
+    for word in args[1:]:
+        if word.lower().startswith(("exp:", "exp=", "expires:", "expire:")):
+            match = _EXPIRY.match(word)
+            if match is None:
+                raise BadExpiry(word)
+            expiry = timedelta(**{_UNITS[match[2].lower()]: int(match[1])})
+            if not timedelta(minutes=15) <= expiry <= timedelta(days=30):
+                raise BadExpiry(word)
+        else:
+            rest.append(word)
+    return (args[0] if args else ""), " ".join(rest), expiry
+
+
+class PayCommands:
+    """Taking a payment: the commands and the card's buttons."""
+
+    def __init__(self, payments: PaymentService, languages: Languages, tz: ZoneInfo) -> None:
+        self._payments = payments
+        self._languages = languages
+        self._tz = tz
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [
+            CommandHandler("start", self.start),
+            CommandHandler("help", self.start),
+            CommandHandler("pay", self.pay),
+            CallbackQueryHandler(
+                self.card_button, pattern=r"^(qr|cancel|reissue|confirm|discard):"
+            ),
+        ]
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Say what the bot does, how to use /pay, and the user's numeric id."""
+        message, user = update.effective_message, update.effective_user
+        merchant = await merchant_of(update, self._languages)
+        if message is None or user is None or merchant is None:
+            return
+        lang = merchant.language
+        await answer(
+            message,
+            Reply(
+                i18n.text(
+                    lang,
+                    "start",
+                    name=html.escape(user.first_name),
+                    usage=i18n.text(lang, "usage"),
+                    commands=i18n.text(lang, "commands_help"),
+                    user_id=user.id,
+                )
+            ),
+        )
+
+    async def pay(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/pay <amount> [description] [exp:2h]: make a payment link and show its card."""
+        message = update.effective_message
+        merchant = await merchant_of(update, self._languages)
+        if message is None or merchant is None:
+            return
+        lang = merchant.language
+        try:
+            amount_text, description, expiry = split_pay_args(list(context.args or []))
+        except BadExpiry as exc:
+            await answer(message, Reply(i18n.text(lang, "bad_expiry", text=html.escape(str(exc)))))
+            return
+        try:
+            link = await self._payments.create_link(
+                merchant, amount_text, description, expiry=expiry
+            )
+        except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated) as exc:
+            await answer(message, self._problem(merchant, exc))
+            return
+        await self._show_card(message, link)
+
+    async def _show_card(self, message: Message, link: Link) -> None:
+        sent = await answer(message, views.card(link, self._tz))
+        await self._payments.set_card(link, sent.message_id)
+
+    def _problem(self, merchant: Merchant, exc: Exception) -> Reply:
+        lang = merchant.language
+        policy = self._payments.policy
+        if isinstance(exc, NotAllowed):
+            return Reply(i18n.text(lang, "not_allowed", user_id=merchant.user_id))
+        if isinstance(exc, AmountError):
+            return Reply(views.amount_problem(lang, exc, policy.currency, policy.max_amount))
+        if isinstance(exc, DescriptionTooLong):
+            return Reply(i18n.text(lang, "description_too_long", max=exc.args[0]))
+        assert isinstance(exc, LinkNotCreated)
+        return Reply(i18n.text(lang, exc.failure.value, message=html.escape(exc.detail)))
+
+    async def card_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """QR, cancel, re-issue, and confirm/discard of a large amount."""
+        query = update.callback_query
+        merchant = await merchant_of(update, self._languages)
+        if query is None or query.data is None or merchant is None:
+            return
+        action, _, ref = query.data.partition(":")
+        lang = merchant.language
+        try:
+            if action == "qr":
+                await self._send_qr(update, context, merchant, ref)
+            elif action == "cancel":
+                outcome, link = await self._payments.cancel(merchant, ref)
+                await query.answer(toast(i18n.text(lang, outcome.value, ref=link.short_ref)))
+            elif action == "reissue":
+                link = await self._payments.reissue(merchant, ref)
+                await query.answer()
+                if query.message is not None:
+                    sent = await send(
+                        context.bot, query.message.chat.id, views.card(link, self._tz)
+                    )
+                    await self._payments.set_card(link, sent.message_id)
+            elif action == "confirm":
+                await self._confirm(update, merchant, ref)
+            elif action == "discard":
+                await self._payments.discard_draft(merchant, ref)
+                await query.answer()
+                await edit(query, Reply(i18n.text(lang, "draft_discarded")))
+        except LinkNotFound:
+            await query.answer(toast(i18n.text(lang, "ref_not_found", ref=html.escape(ref))))
+        except NotAllowed:
+            await query.answer(
+                toast(i18n.text(lang, "not_allowed", user_id=merchant.user_id)), show_alert=True
+            )
+        except (LinkNotCreated, AmountError, DescriptionTooLong) as exc:
+            await query.answer()
+            problem = self._problem(merchant, exc)
+            if action == "confirm":
+                await edit(query, problem)
+            elif query.message is not None:
+                await send(context.bot, query.message.chat.id, problem)
+
+    async def _confirm(self, update: Update, merchant: Merchant, ref: str) -> None:
+        query = update.callback_query
+        assert query is not None
+        if not self._payments.is_allowed(merchant.user_id):
+            raise NotAllowed(merchant.user_id)
+        await query.answer()
+        link = await self._payments.confirm_draft(merchant, ref)
+        if link.status is LinkStatus.PENDING:
+            return  # a second tap while the first is still making the link
+        if query.message is not None:
+            await self._payments.set_card(link, query.message.message_id)
+        await edit(query, views.card(link, self._tz))
+
+    async def _send_qr(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, merchant: Merchant, ref: str
+    ) -> None:
+        query = update.callback_query
+        assert query is not None
+        link = await self._payments.find_link(merchant, ref)
+        await query.answer()
+        if link.link_url is None or query.message is None:
+            return
+        await context.bot.send_photo(
+            query.message.chat.id,
+            photo=qr_png(link.link_url),
+            filename=f"pay-{link.short_ref}.png",
+            caption=views.qr_caption(link),
+        )

@@ -1,0 +1,60 @@
+"""Sharing a link with the customer through Telegram's inline mode.
+
+The card's *Share in Telegram* button (``switch_inline_query`` with the link's reference)
+lets the merchant pick the customer's chat; the inline result is the customer's message with a
+*Pay* button. Only the merchant who made a link can share it.
+"""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
+
+from bot import i18n, views
+from bot.languages import Languages
+from bot.payments import PaymentService
+from storage import Link
+
+
+class ShareInline:
+    def __init__(self, payments: PaymentService, languages: Languages) -> None:
+        self._payments = payments
+        self._languages = languages
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [InlineQueryHandler(self.inline_query)]
+
+    async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer ``@bot REF`` (or an empty query) with the merchant's waiting links."""
+        query = update.inline_query
+        if query is None:
+            return
+        links = await self._payments.shareable_links(query.from_user.id, query.query.strip())
+        results = [self._article(link) for link in links if link.link_url is not None]
+        await query.answer(results, cache_time=0, is_personal=True)
+
+    def _article(self, link: Link) -> InlineQueryResultArticle:
+        assert link.link_url is not None
+        amount = views.link_amount(link)
+        return InlineQueryResultArticle(
+            id=link.short_ref,
+            title=i18n.text(link.language, "inline_title", amount=amount),
+            description=link.description or link.short_ref,
+            input_message_content=InputTextMessageContent(views.customer_message(link)),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            i18n.text(link.language, "inline_pay_button", amount=amount),
+                            url=link.link_url,
+                        )
+                    ]
+                ]
+            ),
+        )
