@@ -114,6 +114,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "button_confirm": "Yes, make the link",
         "button_discard": "No",
         "draft_discarded": "OK, no link was made.",
+        "card_moved": "↓ The card of <code>{ref}</code> is further down.",
         "customer_message": "Hello! Please pay {amount} for {description} here: {url}",
         "customer_message_plain": "Hello! Please pay {amount} here: {url}",
         "qr_caption": ("Scan to pay <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"),
@@ -282,6 +283,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "button_confirm": "Ya, buat linknya",
         "button_discard": "Tidak",
         "draft_discarded": "Baik, link tidak dibuat.",
+        "card_moved": "↓ Kartu <code>{ref}</code> ada di bawah.",
         "customer_message": "Halo! Silakan bayar {amount} untuk {description} di sini: {url}",
         "customer_message_plain": "Halo! Silakan bayar {amount} di sini: {url}",
         "qr_caption": (

@@ -41,13 +41,13 @@ async def press(
 
 
 async def card_becomes(
-    tg: FakeTelegram, card: Sent, contains: str, timeout: float = 5.0
+    tg: FakeTelegram, card: Sent, contains: str, within: float = 5.0
 ) -> StoredMessage:
     def edited() -> StoredMessage | None:
         current = tg.chat_message(card.chat_id, card.message_id)
         return current if current and current.text and contains in current.text else None
 
-    return await tg.wait_for(edited, timeout=timeout)
+    return await tg.wait_for(edited, timeout=within)
 
 
 def labels(tg: FakeTelegram, message: Sent | StoredMessage) -> list[str]:
@@ -315,7 +315,8 @@ async def test_status_refreshes_from_xendit(
     assert tg.buttons(status)[0].text == "New link, same amount"  # the fresh card
     # It was applied as a webhook would be: the short "expired" message too, and the old card.
     await tg.wait_message(MERCHANT, contains="The link expired at", since=mark)
-    await card_becomes(tg, card, "Expired, not paid")
+    moved = await card_becomes(tg, card, "is further down")
+    assert tg.buttons(moved) == []
     missing = await say(tg, "/status NOPE1234")
     assert missing.text is not None
     assert "can't find a link with reference <code>NOPE1234</code>" in missing.text

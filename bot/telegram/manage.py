@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 from zoneinfo import ZoneInfo
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import i18n, views
@@ -117,6 +119,15 @@ class ManageCommands:
             return
         sent = await answer(message, views.card(link, self._tz))
         await self._payments.set_card(link, sent.message_id)
+        if link.card_message_id is not None and link.card_message_id != sent.message_id:
+            # One live card per link: the old one points to the new one and loses its buttons.
+            with contextlib.suppress(TelegramError):
+                await context.bot.edit_message_text(
+                    i18n.text(lang, "card_moved", ref=link.short_ref),
+                    chat_id=merchant.chat_id,
+                    message_id=link.card_message_id,
+                    reply_markup=None,
+                )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cancel REF: cancel a waiting link at Xendit."""
