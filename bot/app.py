@@ -35,7 +35,7 @@ from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.sender import TelegramSender
 from bot.telegram.share import ShareInline
-from bot.web import build_web_app
+from bot.web import TelegramWebhook, build_web_app
 from bot.xendit import XenditClient
 from storage import Database, Repository
 
@@ -45,11 +45,17 @@ PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def build_telegram(settings: Settings) -> PTBApplication:
-    """The PTB application, pointed at ``TELEGRAM_API_URL`` (Telegram, or a fake in tests)."""
+    """The PTB application, pointed at ``TELEGRAM_API_URL`` (Telegram, or a fake in tests).
+
+    In webhook mode it has no Updater: updates come in through ``POST /webhooks/telegram``
+    on our own HTTP server, never from ``getUpdates``.
+    """
     api = str(settings.telegram_api_url).rstrip("/")
+    builder = ApplicationBuilder()
+    if settings.telegram_mode == "webhook":
+        builder = builder.updater(None)
     return (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(
@@ -78,6 +84,7 @@ class Paybot:
         self.telegram: PTBApplication | None = None
         self.worker: NotificationWorker | None = None
         self.checker: SessionChecker | None = None
+        self.payments: PaymentService | None = None
         self._xendit: XenditClient | None = xendit
 
     @property
@@ -115,7 +122,7 @@ class Paybot:
                 recheck=max(s.reconcile_interval, timedelta(minutes=1)),
             ),
         )
-        payments = PaymentService(
+        self.payments = payments = PaymentService(
             repository,
             self._xendit,
             PaymentPolicy(
@@ -141,16 +148,35 @@ class Paybot:
         await telegram.initialize()  # getMe: fails fast on a wrong token
         await handlers.set_commands(telegram)
         await telegram.start()
-        assert telegram.updater is not None
-        await telegram.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        webhook: TelegramWebhook | None = None
+        if s.telegram_mode == "webhook":
+            webhook = TelegramWebhook(
+                telegram.bot, telegram.update_queue, s.effective_telegram_webhook_secret
+            )
+        else:
+            assert telegram.updater is not None
+            await telegram.updater.start_polling(allowed_updates=Update.ALL_TYPES)
 
         self._runner = web.AppRunner(
-            build_web_app(payments, callback_token=s.xendit_callback_token, health=self.health),
+            build_web_app(
+                payments,
+                callback_token=s.xendit_callback_token,
+                health=self.health,
+                telegram=webhook,
+            ),
             shutdown_timeout=4.0,
             access_log=None,
         )
         await self._runner.setup()
         await web.TCPSite(self._runner, s.host, s.port).start()
+        if webhook is not None:
+            # Only once our route is up: Telegram may POST the moment the webhook is set.
+            # Every instance behind PUBLIC_URL sets the same URL and secret (idempotent).
+            await telegram.bot.set_webhook(
+                url=s.telegram_webhook_url,
+                secret_token=s.effective_telegram_webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )
         self.worker.start()
         self.checker.start()
         self._ready = True
@@ -172,8 +198,12 @@ class Paybot:
         self._stopped = True
         self._ready = False
         if self._runner is not None:
-            await self._runner.cleanup()
+            await self._runner.cleanup()  # in-flight webhooks finish (and are committed) here
+        if self.payments is not None:
+            await self.payments.close()
         telegram = self.telegram
+        # Webhook mode: the webhook is deliberately NOT deleted. Other instances behind the
+        # same PUBLIC_URL keep serving it, and Telegram holds updates (retrying) while none is up.
         if telegram is not None and telegram.updater is not None and telegram.updater.running:
             await telegram.updater.stop()
         if telegram is not None and telegram.running:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import ValidationError
 
 from bot.checks import truth_of
+from bot.ingest import GroupCommit
 from bot.money import Currency, from_minor_units, get_currency, parse_amount, to_minor_units
 from bot.xendit import (
     CreateSession,
@@ -126,9 +127,17 @@ class PaymentService:
         self._on_notification_queued = on_notification_queued
         self._clock = clock
         self._sleep = sleep
+        # Concurrent webhooks are written in one transaction per batch (group commit).
+        self._webhooks: GroupCommit[SessionEvent, tuple[EventOutcome, Link | None]] = GroupCommit(
+            repository.record_session_webhooks
+        )
         # Per-link expiry asked for with a draft, until it is confirmed (lost on restart:
         # the default expiry is used then).
         self._expiries: dict[int, timedelta | None] = {}
+
+    async def close(self) -> None:
+        """Finish writing webhooks already received."""
+        await self._webhooks.close()
 
     def is_allowed(self, user_id: int) -> bool:
         return user_id in self.policy.allowed_user_ids
@@ -349,7 +358,7 @@ class PaymentService:
         return outcome
 
     async def _apply_session(self, event: str, data: SessionWebhookData, raw: str) -> EventOutcome:
-        outcome, link = await self._repo.record_session_webhook(
+        outcome, link = await self._webhooks.submit(
             SessionEvent(
                 event=event,
                 session_id=data.payment_session_id,

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Row,
     Select,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -71,6 +73,46 @@ _NOTIFY: dict[LinkStatus, NotificationKind] = {
     LinkStatus.COMPLETED: NotificationKind.PAID,
     LinkStatus.EXPIRED: NotificationKind.EXPIRED,
 }
+
+
+_LINKS_BY_SESSION_OR_REFERENCE = select(links).where(
+    or_(
+        links.c.session_id.in_(bindparam("session_ids", expanding=True)),
+        and_(
+            links.c.session_id.is_(None),
+            links.c.reference_id.in_(bindparam("references", expanding=True)),
+        ),
+    )
+)
+
+
+def _upsert_checks(dialect: Any) -> Any:
+    """INSERT a check, or (one already queued) make it due now and one generation newer."""
+    stmt = dialect.insert(session_checks)
+    return stmt.on_conflict_do_update(
+        index_elements=[session_checks.c.link_id],
+        set_={
+            "generation": session_checks.c.generation + 1,
+            "due_at": stmt.excluded.due_at,
+            "reason": stmt.excluded.reason,
+            "attempts": 0,
+        },
+    )
+
+
+def _check_rows(checks: dict[int, tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "link_id": link_id,
+            "session_id": session_id,
+            "reason": reason,
+            "generation": 1,
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        }
+        for link_id, (session_id, reason) in checks.items()
+    ]
 
 
 _CARDS_LAST = case((outbox.c.kind == NotificationKind.CARD.value, 1), else_=0)
@@ -347,68 +389,100 @@ class Repository:
     # -- webhooks ------------------------------------------------------------------------
 
     async def record_session_webhook(self, ev: SessionEvent) -> tuple[EventOutcome, Link | None]:
-        """Record a session webhook and queue a check of that session with Xendit.
+        [result] = await self.record_session_webhooks([ev])
+        return result
 
-        One transaction: when this returns the event is durable, and the check (and so the
-        notification it leads to) happens even if the process dies the next instant. The
-        link itself only moves when Xendit's API confirms (:meth:`apply_session_truth`).
+    async def record_session_webhooks(
+        self, events: Sequence[SessionEvent]
+    ) -> list[tuple[EventOutcome, Link | None]]:
+        """Record session webhooks and queue a check of each session with Xendit.
+
+        One transaction for the whole batch (group commit): when this returns, every event is
+        durable, and each check (and so the notification it leads to) happens even if the
+        process dies the next instant. Links only move when Xendit's API confirms
+        (:meth:`apply_session_truth`).
         """
-        async with self._db.engine.begin() as conn:
-            link = await self._fetch_link(
-                conn,
-                select(links).where(
-                    or_(
-                        links.c.session_id == ev.session_id,
-                        and_(
-                            links.c.session_id.is_(None),
-                            links.c.reference_id == ev.reference_id,
-                        ),
-                    )
-                ),
-            )
-            if link is None:
-                return EventOutcome.UNKNOWN_SESSION, None
-            fresh = await self._insert_ignoring_conflict(
-                conn,
-                webhook_events,
+        now = self._clock()
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+
+        def write(conn: Connection) -> list[tuple[EventOutcome, Link | None]]:
+            rows = conn.execute(
+                _LINKS_BY_SESSION_OR_REFERENCE,
                 {
-                    "event": ev.event,
-                    "dedup_key": ev.session_id,
-                    "link_id": link.id,
-                    "received_at": self._clock(),
-                    "payload": ev.payload,
+                    "session_ids": list({ev.session_id for ev in events}),
+                    "references": list({ev.reference_id for ev in events}),
                 },
             )
+            by_session: dict[str, Link] = {}
+            by_reference: dict[str, Link] = {}
+            for row in rows:
+                known = _link(row)
+                if known.session_id is not None:
+                    by_session[known.session_id] = known
+                else:
+                    by_reference[known.reference_id] = known
+
+            results: list[tuple[EventOutcome, Link | None]] = []
+            seen: set[tuple[str, str]] = set()
+            fresh: list[tuple[SessionEvent, Link]] = []
+            for ev in events:
+                found = by_session.get(ev.session_id) or by_reference.get(ev.reference_id)
+                if found is None:
+                    results.append((EventOutcome.UNKNOWN_SESSION, None))
+                elif (ev.event, ev.session_id) in seen:
+                    results.append((EventOutcome.DUPLICATE, found))
+                else:
+                    seen.add((ev.event, ev.session_id))
+                    fresh.append((ev, found))
+                    results.append((EventOutcome.ACCEPTED, found))
             if not fresh:
-                return EventOutcome.DUPLICATE, link
-            await self._request_check(conn, link.id, ev.session_id, reason=ev.event)
-            return EventOutcome.ACCEPTED, link
+                return results
+
+            # One cached statement, many parameter sets: SQLAlchemy sends them as multi-row
+            # INSERTs ("insertmanyvalues") without compiling a statement per batch size.
+            inserted = conn.execute(
+                dialect.insert(webhook_events)
+                .on_conflict_do_nothing()
+                .returning(webhook_events.c.event, webhook_events.c.dedup_key),
+                [
+                    {
+                        "event": ev.event,
+                        "dedup_key": ev.session_id,
+                        "link_id": link.id,
+                        "received_at": now,
+                        "payload": ev.payload,
+                    }
+                    for ev, link in fresh
+                ],
+            )
+            new = {(row.event, row.dedup_key) for row in inserted}
+            checks: dict[int, tuple[str, str]] = {}
+            for index, (outcome, target) in enumerate(results):
+                if outcome is not EventOutcome.ACCEPTED or target is None:
+                    continue
+                ev = events[index]
+                if (ev.event, ev.session_id) in new:
+                    checks[target.id] = (ev.session_id, ev.event)
+                else:
+                    results[index] = (EventOutcome.DUPLICATE, target)
+            if checks:
+                conn.execute(_upsert_checks(dialect), _check_rows(checks, now))
+            return results
+
+        return await self._db.transaction(write)
+
+    async def _request_checks(
+        self, conn: AsyncConnection, checks: dict[int, tuple[str, str]]
+    ) -> None:
+        """Queue checks (link id -> session id, reason), or make queued ones due and newer."""
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        await conn.execute(_upsert_checks(dialect), _check_rows(checks, self._clock()))
 
     async def _request_check(
         self, conn: AsyncConnection, link_id: int, session_id: str, *, reason: str
     ) -> None:
         """Queue a check, or make a queued one due now and newer (see ``generation``)."""
-        now = self._clock()
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
-        stmt = dialect.insert(session_checks).values(
-            link_id=link_id,
-            session_id=session_id,
-            reason=reason,
-            generation=1,
-            attempts=0,
-            due_at=now,
-            created_at=now,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[session_checks.c.link_id],
-            set_={
-                "generation": session_checks.c.generation + 1,
-                "due_at": now,
-                "reason": reason,
-                "attempts": 0,
-            },
-        )
-        await conn.execute(stmt)
+        await self._request_checks(conn, {link_id: (session_id, reason)})
 
     async def request_check(self, link_id: int, session_id: str, *, reason: str) -> None:
         async with self._db.engine.begin() as conn:
