@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -42,6 +44,9 @@ DEFAULT_CONFIRM_ABOVE: dict[str, Decimal] = {
 }
 
 
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 class ConfigError(Exception):
     """Settings are missing or invalid. The message names every variable, never a value."""
 
@@ -62,6 +67,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: AnyHttpUrl | None = None
     telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     xendit_api_url: AnyHttpUrl = AnyHttpUrl("https://api.xendit.co")
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -112,6 +118,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at most 30 days")
         return value
 
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for setWebhook's secret_token.
+        if value is not None and not _TELEGRAM_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_public_url(self) -> Settings:
         if self.telegram_mode == "webhook" and self.public_url is None:
@@ -121,6 +135,21 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_webhook_url(self) -> str:
+        """Where Telegram POSTs updates in webhook mode: ``{PUBLIC_URL}/webhooks/telegram``."""
+        assert self.public_url is not None, "webhook mode needs PUBLIC_URL"
+        return str(self.public_url).rstrip("/") + "/webhooks/telegram"
+
+    @property
+    def effective_telegram_webhook_secret(self) -> SecretStr:
+        """``TELEGRAM_WEBHOOK_SECRET``, or one derived from the bot token when unset: the same
+        on every instance with that token, and 64 hex characters (valid for Telegram)."""
+        if self.telegram_webhook_secret is not None:
+            return self.telegram_webhook_secret
+        token = self.telegram_bot_token.get_secret_value().encode()
+        return SecretStr(hashlib.sha256(b"paybot telegram webhook\x00" + token).hexdigest())
 
     @property
     def effective_xendit_rate_limit(self) -> int:
