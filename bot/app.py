@@ -109,6 +109,7 @@ class Paybot:
             repository,
             TelegramSender(telegram.bot),
             lambda note: views.notification(note, s.tz),
+            lambda notes: views.summary(notes, s.tz),
         )
         self.checker = SessionChecker(
             repository,

@@ -176,6 +176,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Paid at {time}{channel_line}"
         ),
         "paid_channel": " via {channel}",
+        "paid_summary": "✅ <b>{count} payments received: {total}</b>\n{lines}",
+        "expired_summary": "⌛ <b>{count} links expired unpaid: {total}</b>\n{lines}",
         "expired": (
             "⌛ <b>Expired, not paid: {amount}</b>\n"
             "{description_line}"
@@ -352,6 +354,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Dibayar {time}{channel_line}"
         ),
         "paid_channel": " lewat {channel}",
+        "paid_summary": "✅ <b>{count} pembayaran masuk: {total}</b>\n{lines}",
+        "expired_summary": "⌛ <b>{count} link kedaluwarsa belum dibayar: {total}</b>\n{lines}",
         "expired": (
             "⌛ <b>Kedaluwarsa, belum dibayar: {amount}</b>\n"
             "{description_line}"

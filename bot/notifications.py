@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.views import Delivery
-from storage import Notification, Repository
+from storage import Notification, NotificationKind, Repository
 from storage.repository import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,12 @@ class NotificationWorker:
         repository: Repository,
         sender: Sender,
         render: Callable[[Notification], Delivery],
+        summarise: Callable[[list[Notification]], Delivery],
         *,
         retry: RetryPolicy | None = None,
         pacing: Pacing | None = None,
-        batch_size: int = 30,
+        batch_size: int = 100,
+        max_summary: int = 40,
         idle_poll: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = utcnow,
@@ -83,9 +85,11 @@ class NotificationWorker:
         self._repo = repository
         self._sender = sender
         self._render = render
+        self._summarise = summarise
         self._retry = retry or RetryPolicy()
         self._pacing = pacing or Pacing()
         self._batch_size = batch_size
+        self._max_summary = max_summary
         self._next_slot: dict[int, float] = {}  # chat id -> time.monotonic() it may get more
         self._idle_poll = idle_poll
         self._lease = lease
@@ -148,26 +152,35 @@ class NotificationWorker:
     async def deliver_due(self) -> bool:
         """Send what is due now, one message per chat at a time. True when anything was due.
 
-        Chats are served concurrently; a chat whose next slot (per-chat pacing) has not come
-        yet gets its notification back with ``next_attempt_at`` at that slot.
+        Chats are served concurrently. When several "paid" (or "expired") notifications wait
+        for the same chat, as in a flash sale, they go out as one summary message instead of
+        a minute of one-a-second messages. A chat whose next slot (per-chat pacing) has not
+        come yet gets its notifications back for that slot.
         """
         batch = await self._repo.claim_notifications(limit=self._batch_size, lease=self._lease)
         if not batch:
             return False
         self._idle.clear()
         now = time.monotonic()
-        sending: dict[int, Notification] = {}
-        deferred: list[tuple[int, float]] = []
+        by_chat: dict[int, list[Notification]] = {}
         for note in batch:
-            slot = self._next_slot.get(note.chat_id, 0.0)
-            if self._stopping or note.chat_id in sending or slot > now:
-                deferred.append((note.id, max(slot - now, 0.0)))
-            else:
-                sending[note.chat_id] = note
-                self._next_slot[note.chat_id] = now + self._pacing.interval(note.chat_id)
-        for note_id, wait in deferred:
-            await self._repo.defer(note_id, at=self._clock() + timedelta(seconds=wait))
-        await asyncio.gather(*(self._deliver(note) for note in sending.values()))
+            by_chat.setdefault(note.chat_id, []).append(note)
+        sending: list[list[Notification]] = []
+        deferred: dict[float, list[int]] = {}
+        for chat_id, notes in by_chat.items():
+            slot = self._next_slot.get(chat_id, 0.0)
+            group: list[Notification] = []
+            if not self._stopping and slot <= now:
+                group = _coalescable(notes, self._max_summary)
+                sending.append(group)
+                self._next_slot[chat_id] = now + self._pacing.interval(chat_id)
+            chosen = {note.id for note in group}
+            rest = [note.id for note in notes if note.id not in chosen]
+            if rest:
+                deferred.setdefault(max(slot - now, 0.0), []).extend(rest)
+        for wait, ids in deferred.items():
+            await self._repo.defer(ids, at=self._clock() + timedelta(seconds=wait))
+        await asyncio.gather(*(self._deliver(group) for group in sending))
         self._forget_old_slots(now)
         return True
 
@@ -175,31 +188,49 @@ class NotificationWorker:
         if len(self._next_slot) > 10_000:
             self._next_slot = {c: t for c, t in self._next_slot.items() if t > now}
 
-    async def _deliver(self, note: Notification) -> None:
+    async def _deliver(self, group: list[Notification]) -> None:
+        first = group[0]
+        ids = [note.id for note in group]
+        delivery = self._render(first) if len(group) == 1 else self._summarise(group)
         try:
-            await self._sender.deliver(note.chat_id, self._render(note))
+            await self._sender.deliver(first.chat_id, delivery)
         except DeliveryError as exc:
             if exc.permanent:
                 log.error(
-                    "notification %d to chat %d failed for good: %s", note.id, note.chat_id, exc
+                    "notification(s) %s to chat %d failed for good: %s", ids, first.chat_id, exc
                 )
-                await self._repo.mark_failed(note.id, error=str(exc))
+                await self._repo.mark_failed(ids, error=str(exc))
                 return
             wait = (
-                exc.retry_after if exc.retry_after is not None else self._retry.delay(note.attempts)
+                exc.retry_after
+                if exc.retry_after is not None
+                else self._retry.delay(first.attempts)
             )
             log.warning(
-                "notification %d to chat %d failed (%s); retry in %.1fs",
-                note.id,
-                note.chat_id,
+                "notification(s) %s to chat %d failed (%s); retry in %.1fs",
+                ids,
+                first.chat_id,
                 exc,
                 wait,
             )
             await self._repo.reschedule(
-                note.id, at=self._clock() + timedelta(seconds=wait), error=str(exc)
+                ids, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
             return
-        await self._repo.mark_sent(note.id)
+        await self._repo.mark_sent(ids)
         log.info(
-            "notification %d (%s) delivered to chat %d", note.id, note.kind.value, note.chat_id
+            "%d notification(s) (%s) delivered to chat %d",
+            len(ids),
+            first.kind.value,
+            first.chat_id,
         )
+
+
+def _coalescable(notes: list[Notification], most: int) -> list[Notification]:
+    """What one message can carry: the first note, plus (for "paid" and "expired") every
+    other note of the same kind waiting for that chat, up to ``most``. Card edits go one
+    by one: each edits its own message."""
+    first = notes[0]
+    if first.kind is NotificationKind.CARD:
+        return [first]
+    return [note for note in notes if note.kind is first.kind][:most]

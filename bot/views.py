@@ -227,6 +227,30 @@ def notification(note: Notification, tz: ZoneInfo) -> Delivery:
     )
 
 
+def summary(notes: Sequence[Notification], tz: ZoneInfo) -> Delivery:
+    """Several payments (or expiries) for one chat in one message: a flash sale."""
+    first = notes[0].link
+    lang = first.language
+    paid = notes[0].kind is NotificationKind.PAID
+    total = sum(note.link.amount_minor for note in notes)
+    lines = []
+    for note in notes:
+        link = note.link
+        description = f" · {html.escape(link.description)}" if link.description else ""
+        lines.append(f"• <b>{link_amount(link)}</b>{description} · <code>{link.short_ref}</code>")
+    return Delivery(
+        Reply(
+            _t(
+                lang,
+                "paid_summary" if paid else "expired_summary",
+                count=len(notes),
+                total=minor_amount(total, first.currency),
+                lines="\n".join(lines),
+            )
+        )
+    )
+
+
 # -- problems --------------------------------------------------------------------------------
 
 

@@ -797,41 +797,43 @@ class Repository:
                 for row in rows
             ]
 
-    async def mark_sent(self, notification_id: int) -> None:
+    async def mark_sent(self, notification_ids: Sequence[int]) -> None:
         await self._set_outbox(
-            notification_id,
+            notification_ids,
             status=NotificationStatus.SENT.value,
             sent_at=self._clock(),
             claimed_until=None,
             last_error=None,
         )
 
-    async def reschedule(self, notification_id: int, *, at: datetime, error: str) -> None:
+    async def reschedule(
+        self, notification_ids: Sequence[int], *, at: datetime, error: str
+    ) -> None:
         await self._set_outbox(
-            notification_id, next_attempt_at=at, claimed_until=None, last_error=error[:1000]
+            notification_ids, next_attempt_at=at, claimed_until=None, last_error=error[:1000]
         )
 
-    async def mark_failed(self, notification_id: int, *, error: str) -> None:
+    async def mark_failed(self, notification_ids: Sequence[int], *, error: str) -> None:
         await self._set_outbox(
-            notification_id,
+            notification_ids,
             status=NotificationStatus.FAILED.value,
             claimed_until=None,
             last_error=error[:1000],
         )
 
-    async def defer(self, notification_id: int, *, at: datetime) -> None:
-        """Hand a claimed notification back for later without counting an attempt."""
+    async def defer(self, notification_ids: Sequence[int], *, at: datetime) -> None:
+        """Hand claimed notifications back for later without counting an attempt."""
         await self._set_outbox(
-            notification_id,
+            notification_ids,
             next_attempt_at=at,
             claimed_until=None,
             attempts=outbox.c.attempts - 1,
         )
 
-    async def _set_outbox(self, notification_id: int, **values: Any) -> None:
+    async def _set_outbox(self, notification_ids: Sequence[int], **values: Any) -> None:
         async with self._db.engine.begin() as conn:
             await conn.execute(
-                update(outbox).where(outbox.c.id == notification_id).values(**values)
+                update(outbox).where(outbox.c.id.in_(list(notification_ids))).values(**values)
             )
 
     async def notifications(
