@@ -169,14 +169,14 @@ class Settings(BaseSettings):
         return self.max_amount or DEFAULT_MAX_AMOUNT[self.default_currency]
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(*, sandbox: bool = False, **overrides: Any) -> Settings:
     """Read the settings, turning pydantic's error into one message that names each variable.
 
     The message never contains an input value, so a secret typed into the wrong variable
     cannot leak into a log.
     """
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems: list[str] = []
         for error in exc.errors(include_input=False, include_url=False):
@@ -187,3 +187,8 @@ def load_settings(**overrides: Any) -> Settings:
                 message = str(error["msg"]).removeprefix("Value error, ")
                 problems.append(f"{name or 'settings'}: {message}" if name else message)
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems)) from None
+    if not sandbox and settings.public_url is not None and settings.public_url.scheme != "https":
+        # Customers are sent back here from Xendit, and Telegram posts updates here: https only
+        # (the sandbox, which runs on this machine alone, may use http).
+        raise ConfigError("Invalid configuration:\n  - PUBLIC_URL: must be an https:// address")
+    return settings

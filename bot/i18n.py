@@ -185,6 +185,26 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "The link expired at {time}."
         ),
         "description_line": "{description}\n",
+        # the customer's return page (plain text: the page escapes it)
+        "page_paid": "Payment received",
+        "page_paid_note": "Thank you! The shop has been told. You can close this page.",
+        "page_waiting": "Waiting for payment",
+        "page_waiting_note": (
+            "If you have just paid, it is being confirmed: this page updates itself every "
+            "{seconds} seconds."
+        ),
+        "page_expired": "This payment link has expired",
+        "page_canceled": "This payment link was cancelled",
+        "page_unavailable": "This payment link is not available",
+        "page_closed_note": "Nothing was charged through this link. Ask the shop for a new one.",
+        "page_pay": "Pay {amount}",
+        "page_merchant": "Shop",
+        "page_description": "For",
+        "page_reference": "Reference",
+        "page_paid_at": "Paid at",
+        "page_expires": "Pay before",
+        "page_not_found": "Page not found",
+        "page_not_found_note": "This address is not a payment of ours. Check the link.",
     },
     "id": {
         "start": (
@@ -363,6 +383,25 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Link kedaluwarsa {time}."
         ),
         "description_line": "{description}\n",
+        "page_paid": "Pembayaran diterima",
+        "page_paid_note": "Terima kasih! Toko sudah diberi tahu. Halaman ini boleh ditutup.",
+        "page_waiting": "Menunggu pembayaran",
+        "page_waiting_note": (
+            "Jika Anda baru saja membayar, pembayaran sedang dikonfirmasi: halaman ini "
+            "diperbarui sendiri setiap {seconds} detik."
+        ),
+        "page_expired": "Link pembayaran ini sudah kedaluwarsa",
+        "page_canceled": "Link pembayaran ini dibatalkan",
+        "page_unavailable": "Link pembayaran ini tidak tersedia",
+        "page_closed_note": "Tidak ada tagihan lewat link ini. Minta link baru ke toko.",
+        "page_pay": "Bayar {amount}",
+        "page_merchant": "Toko",
+        "page_description": "Untuk",
+        "page_reference": "Referensi",
+        "page_paid_at": "Dibayar",
+        "page_expires": "Bayar sebelum",
+        "page_not_found": "Halaman tidak ditemukan",
+        "page_not_found_note": "Alamat ini bukan pembayaran kami. Periksa linknya.",
     },
 }
 

@@ -53,6 +53,7 @@ class Merchant:
     user_id: int
     chat_id: int
     language: str
+    name: str | None = None  # shown to customers on the return page
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ class PaymentPolicy:
     allowed_user_ids: frozenset[int]
     link_expiry: timedelta
     confirm_above: Decimal | None = None
+    #: ``{PUBLIC_URL}``: links send the customer back to ``{PUBLIC_URL}/r/<token>``.
+    public_url: str | None = None
     create_attempts: int = 3
     max_retry_wait: float = 5.0
 
@@ -224,6 +227,25 @@ class PaymentService:
             found = await self._repo.links_of_user(user_id, limit=10)
         return [link for link in found if link.user_id == user_id and link.waiting]
 
+    async def customer_link(self, token: str) -> Link | None:
+        """The link behind a return-page token. A waiting link is also queued for a check
+        with Xendit (at most every 30 s), so a customer who has just paid sees "paid" as soon
+        as Xendit confirms it, even if its webhook is late."""
+        if not 20 <= len(token) <= 64:
+            return None
+        link = await self._repo.get_link_by_return_token(token)
+        if link is None or link.status is LinkStatus.DRAFT:
+            return None
+        recently = self._clock() - timedelta(seconds=30)
+        if (
+            link.status is LinkStatus.ACTIVE
+            and link.session_id is not None
+            and (link.last_checked_at is None or link.last_checked_at < recently)
+        ):
+            await self._repo.request_check(link.id, link.session_id, reason="return_page")
+            self._on_check_queued()
+        return link
+
     async def set_card(self, link: Link, message_id: int) -> None:
         await self._repo.set_card_message(link.id, message_id)
 
@@ -265,6 +287,8 @@ class PaymentService:
             description=link.description,
             expires_at=self._clock() + (expiry or self.policy.link_expiry),
             locale=link.language,
+            success_return_url=self._return_url(link),
+            cancel_return_url=self._return_url(link),
         )
         try:
             session = await self._create_with_retries(request)
@@ -285,6 +309,11 @@ class PaymentService:
         log.info("link %s created: session %s", created.short_ref, created.session_id)
         return created
 
+    def _return_url(self, link: Link) -> str | None:
+        if self.policy.public_url is None or link.return_token is None:
+            return None
+        return f"{self.policy.public_url.rstrip('/')}/r/{link.return_token}"
+
     async def _store_new(
         self, merchant: Merchant, amount: Decimal, description: str | None, *, draft: bool
     ) -> Link:
@@ -302,6 +331,8 @@ class PaymentService:
                         currency=self.policy.currency.code,
                         description=description,
                         draft=draft,
+                        return_token=secrets.token_urlsafe(24),
+                        merchant_name=(merchant.name or "")[:128] or None,
                     )
                 )
             except DuplicateReference:

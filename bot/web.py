@@ -8,11 +8,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 from telegram import Bot, Update
 
+from bot import pages
 from bot.payments import PaymentService, WebhookRejected
 from bot.xendit import WebhookEnvelope
 
@@ -114,6 +116,7 @@ def build_web_app(
     callback_token: SecretStr,
     health: HealthCheck,
     telegram: TelegramWebhook | None = None,
+    tz: ZoneInfo | None = None,
 ) -> web.Application:
     """The aiohttp application. One more route per feature, registered here.
 
@@ -130,4 +133,36 @@ def build_web_app(
     if telegram is not None:
         app.router.add_post("/webhooks/telegram", telegram.handle)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/r/{token}", CustomerPage(payments, tz or ZoneInfo("Asia/Jakarta")).handle)
     return app
+
+
+class CustomerPage:
+    """``GET /r/<token>``: where Xendit sends the customer back. Our records, never the
+    redirect itself, say whether the payment is done."""
+
+    def __init__(self, payments: PaymentService, tz: ZoneInfo) -> None:
+        self._payments = payments
+        self._tz = tz
+
+    async def handle(self, request: web.Request) -> web.Response:
+        language = pages.page_language(request.headers.get("Accept-Language"))
+        link = await self._payments.customer_link(request.match_info["token"])
+        headers = {
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        }
+        if link is None:
+            return web.Response(
+                text=pages.not_found_page(language),
+                status=404,
+                content_type="text/html",
+                headers=headers,
+            )
+        return web.Response(
+            text=pages.return_page(link, language, self._tz),
+            content_type="text/html",
+            headers=headers,
+        )

@@ -69,6 +69,8 @@ class NewLink:
     currency: str
     description: str | None
     draft: bool = False
+    return_token: str | None = None
+    merchant_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,9 @@ class Link:
     payment_channel: str | None
     failure: str | None
     card_message_id: int | None = None
+    return_token: str | None = None
+    merchant_name: str | None = None
+    last_checked_at: datetime | None = None
 
     @property
     def waiting(self) -> bool:

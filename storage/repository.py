@@ -141,6 +141,9 @@ def _link(row: Row[Any]) -> Link:
         payment_channel=m["payment_channel"],
         failure=m["failure"],
         card_message_id=m["card_message_id"],
+        return_token=m["return_token"],
+        merchant_name=m["merchant_name"],
+        last_checked_at=m["last_checked_at"],
     )
 
 
@@ -184,6 +187,8 @@ class Repository:
                     "amount_minor": new.amount_minor,
                     "currency": new.currency,
                     "description": new.description,
+                    "return_token": new.return_token,
+                    "merchant_name": new.merchant_name,
                     "status": (LinkStatus.DRAFT if new.draft else LinkStatus.PENDING).value,
                     "created_at": now,
                     "updated_at": now,
@@ -248,6 +253,10 @@ class Repository:
             return await self._fetch_link(
                 conn, select(links).where(links.c.reference_id == reference_id)
             )
+
+    async def get_link_by_return_token(self, token: str) -> Link | None:
+        async with self._db.engine.connect() as conn:
+            return await self._fetch_link(conn, select(links).where(links.c.return_token == token))
 
     async def get_link_by_ref(self, short_ref: str) -> Link | None:
         async with self._db.engine.connect() as conn:

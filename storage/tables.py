@@ -76,6 +76,8 @@ links = Table(
     Column("failure", Text, nullable=True),
     Column("last_checked_at", UTCDateTime, nullable=True),
     Column("card_message_id", BigInteger, nullable=True),
+    Column("return_token", String(64), nullable=True, unique=True),
+    Column("merchant_name", String(128), nullable=True),
     Index(None, "chat_id", "created_at"),
     Index(None, "user_id", "created_at"),
     Index(None, "status", "expires_at"),

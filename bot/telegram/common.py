@@ -19,7 +19,7 @@ async def merchant_of(update: Update, languages: Languages) -> Merchant | None:
     if user is None or chat is None:
         return None
     language = await languages.of(user.id, user.language_code)
-    return Merchant(user_id=user.id, chat_id=chat.id, language=language)
+    return Merchant(user_id=user.id, chat_id=chat.id, language=language, name=user.full_name)
 
 
 async def answer(message: Message, reply: Reply) -> Message:
