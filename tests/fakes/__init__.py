@@ -1,7 +1,11 @@
-"""Test fakes for paybot: a fake Telegram Bot API server and a fake Xendit API server."""
+"""Test fakes for paybot: the fake Telegram Bot API and fake Xendit servers.
 
-from tests.fakes.telegram import Call, FakeTelegram, InlineButton, Sent, StoredMessage
-from tests.fakes.xendit import FakeXendit, Recorded, WebhookResult
+They live in :mod:`bot.sandbox` (one implementation for the tests and for
+``python -m bot sandbox``); this package keeps the tests' import paths.
+"""
+
+from bot.sandbox.telegram import Call, FakeTelegram, InlineButton, Sent, StoredMessage
+from bot.sandbox.xendit import FakeXendit, Recorded, WebhookResult
 
 __all__ = [
     "Call",
