@@ -241,7 +241,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m bot``."""
+    """Entry point of ``python -m bot`` (and ``python -m bot sandbox``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["sandbox"]:
+        from bot.sandbox.run import main as sandbox_main
+
+        return sandbox_main(args[1:])
+    if args:
+        print("usage: python -m bot [sandbox [--port PORT]]", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except ConfigError as exc:

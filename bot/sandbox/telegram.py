@@ -212,7 +212,7 @@ class FakeTelegram:
 
     def __init__(
         self,
-        token: str = "123456:TEST-TOKEN",  # noqa: S107 - a fake token
+        token: str = "123456:TEST-TOKEN",
         *,
         bot_username: str = "paybot_test_bot",
     ) -> None:
@@ -386,6 +386,23 @@ class FakeTelegram:
 
     def calls_for(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def history(self, chat_id: int) -> list[StoredMessage]:
+        """Every message in a chat, the user's and the bot's, oldest first (as shown)."""
+        found = [m for (c, _), m in self._messages.items() if c == chat_id and not m.deleted]
+        return sorted(found, key=lambda m: m.message_id)
+
+    def file_of(self, chat_id: int, message_id: int) -> tuple[bytes, str | None] | None:
+        """The bytes (and file name) the bot uploaded with a photo or document message."""
+        for sent in reversed(self.outbox):
+            if sent.chat_id == chat_id and sent.message_id == message_id and sent.file:
+                return sent.file, sent.filename
+        return None
+
+    @property
+    def version(self) -> int:
+        """Grows with every request the bot makes: the sandbox page redraws when it changes."""
+        return len(self.calls) + len(self._messages)
 
     def chat_message(self, chat_id: int, message_id: int) -> StoredMessage | None:
         """Current state of a message (bot's or user's), ``None`` if it never existed."""

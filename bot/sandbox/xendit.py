@@ -361,8 +361,8 @@ class FakeXendit:
 
     def __init__(
         self,
-        secret_key: str = "xnd_development_fake_secret",  # noqa: S107 - a fake key
-        callback_token: str = "fake-callback-token",  # noqa: S107 - a fake token
+        secret_key: str = "xnd_development_fake_secret",
+        callback_token: str = "fake-callback-token",
         *,
         webhook_url: str | None = None,
         business_id: str = "6630a1b2c3d4e5f600000001",
