@@ -1,0 +1,174 @@
+"""A real headless Chromium drives the sandbox and the customer pages, as a person would.
+
+Uses Debian's ``chromium`` (installed by ``.ci/run``) through Playwright; no browser is
+downloaded. Screenshots of every page go to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot.sandbox.run import Sandbox
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 740}
+
+if CHROMIUM is None and os.environ.get("PAYBOT_REQUIRE_BROWSER"):
+    raise RuntimeError("PAYBOT_REQUIRE_BROWSER is set but Debian's chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+
+
+@pytest_asyncio.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    running = Sandbox(port=0)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        await chromium.close()
+
+
+async def no_sideways_scroll(page: Any) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    viewport = await page.evaluate("window.innerWidth")
+    assert width <= viewport, f"the page is {width}px wide on a {viewport}px screen"
+
+
+async def test_merchant_makes_a_link_customer_pays_everyone_sees_paid(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    await page.goto(sandbox.url)
+    await page.fill("#text", "/pay 150000 kopi susu")
+    await page.press("#text", "Enter")
+    card = page.locator(".msg.bot", has_text="Payment link: Rp150.000")
+    await card.wait_for()
+    await page.screenshot(path=tmp_path / "1-link.png")
+
+    await card.get_by_text("Open payment page").click()
+    customer = page.frame_locator("#customer")
+    await customer.get_by_text("Pay IDR 150.000").wait_for()
+    await customer.get_by_label("DANA").check()
+    await page.screenshot(path=tmp_path / "2-checkout.png")
+    await customer.get_by_text("Pay IDR 150.000").click()
+
+    # The customer lands on the return page, which shows the truth once Xendit confirms.
+    await customer.get_by_text("Payment received").wait_for(timeout=15_000)
+    await customer.get_by_text("Rp150.000").first.wait_for()
+    # The merchant's phone rings with "PAID", and the card has edited itself.
+    await page.locator(".msg.bot", has_text="PAID Rp150.000").wait_for()
+    await page.locator(".msg.bot", has_text="Paid: Rp150.000").wait_for()
+    paid_card = page.locator(".msg.bot", has_text="Paid: Rp150.000")
+    assert "via DANA" in await paid_card.inner_text()
+    await page.screenshot(path=tmp_path / "3-paid.png")
+    for name in ("1-link.png", "2-checkout.png", "3-paid.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+async def test_card_buttons_qr_cancel_and_reissue(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    await page.goto(sandbox.url)
+    await page.fill("#text", "/pay 45000 nasi goreng")
+    await page.press("#text", "Enter")
+    card = page.locator(".msg.bot", has_text="Payment link: Rp45.000")
+    await card.wait_for()
+
+    await card.get_by_role("button", name="QR code").click()
+    qr = page.locator(".msg.bot img[alt='QR code']")
+    await qr.wait_for()
+    assert await qr.evaluate("img => img.complete && img.naturalWidth > 200")
+
+    await card.get_by_role("button", name="Share in Telegram").click()
+    shared = page.frame_locator("#customer")
+    await shared.get_by_text("Hello! Please pay Rp45.000 for nasi goreng").wait_for()
+    await shared.get_by_text("Pay Rp45.000").wait_for()
+
+    await card.get_by_role("button", name="Cancel link").click()
+    cancelled = page.locator(".msg.bot", has_text="Cancelled: Rp45.000")
+    await cancelled.wait_for()
+    await cancelled.get_by_role("button", name="New link, same amount").click()
+    await page.locator(".msg.bot", has_text="Payment link: Rp45.000").wait_for()
+    await page.screenshot(path=tmp_path / "buttons.png")
+    refs = re.findall(r"Ref: ([A-Z0-9]{8})", await page.locator("#chat").inner_text())
+    assert len(set(refs)) == 2  # the cancelled link and its new one
+
+
+async def test_expired_link_and_phone_widths(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    page = await browser.new_page(viewport=PHONE, is_mobile=True)
+    await page.goto(sandbox.url)
+    await no_sideways_scroll(page)
+    await page.fill("#text", "/pay 20000 es teh")
+    await page.press("#text", "Enter")
+    card = page.locator(".msg.bot", has_text="Payment link: Rp20.000")
+    await card.wait_for()
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "sandbox-phone.png", full_page=True)
+
+    # The customer, on a phone, opens the link and lets it expire.
+    href = await card.get_by_text("Open payment page").get_attribute("href")
+    customer = await browser.new_page(viewport=PHONE, is_mobile=True)
+    await customer.goto(href)
+    await no_sideways_scroll(customer)
+    await customer.get_by_text("Let it expire").click()
+    await customer.get_by_text("This payment link has expired").wait_for(timeout=15_000)
+    await no_sideways_scroll(customer)
+    await customer.screenshot(path=tmp_path / "return-expired-phone.png", full_page=True)
+    await page.locator(".msg.bot", has_text="Expired, not paid: Rp20.000").first.wait_for()
+
+
+async def test_return_page_in_indonesian_on_a_phone_waits_then_refreshes(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 860})
+    await page.goto(sandbox.url)
+    await page.fill("#text", "/pay 75000 roti")
+    await page.press("#text", "Enter")
+    await page.locator(".msg.bot", has_text="Payment link: Rp75.000").wait_for()
+    [body] = sandbox.xendit.created()
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, locale="id-ID")
+    customer = await context.new_page()
+    await customer.goto(body["success_return_url"])
+    await customer.get_by_text("Menunggu pembayaran").wait_for()
+    assert (
+        await customer.locator("a.pay").get_attribute("href")
+        == (sandbox.xendit.session_by_reference(body["reference_id"])["payment_link_url"])
+    )
+    await no_sideways_scroll(customer)
+    await customer.screenshot(path=tmp_path / "return-waiting-id.png", full_page=True)
+    # Paid elsewhere: the page refreshes itself (no JavaScript needed) and says so.
+    sid = sandbox.xendit.session_by_reference(body["reference_id"])["payment_session_id"]
+    await sandbox.xendit.complete(sid)
+    await customer.get_by_text("Pembayaran diterima").wait_for(timeout=15_000)
+    await customer.screenshot(path=tmp_path / "return-paid-id.png", full_page=True)
+    await context.close()
