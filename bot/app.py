@@ -182,6 +182,7 @@ class Paybot:
             )
         self.worker.start()
         self.checker.start()
+        _return_freed_memory()
         self._ready = True
         log.info("paybot is up: HTTP on %s, Telegram %s", self.url, s.telegram_mode)
 
@@ -223,6 +224,17 @@ class Paybot:
         if self.db is not None:
             await self.db.close()
         log.info("paybot stopped")
+
+
+def _return_freed_memory() -> None:
+    """Give the heap freed after start-up (imports, migrations) back to the OS (glibc)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

@@ -174,57 +174,59 @@ class Repository:
     async def create_link(self, new: NewLink) -> Link:
         """Store a link as PENDING, before anything is asked of Xendit."""
         now = self._clock()
-        async with self._db.engine.begin() as conn:
-            inserted = await self._insert_ignoring_conflict(
-                conn,
-                links,
-                {
-                    "short_ref": new.short_ref,
-                    "reference_id": new.reference_id,
-                    "chat_id": new.chat_id,
-                    "user_id": new.user_id,
-                    "language": new.language,
-                    "amount_minor": new.amount_minor,
-                    "currency": new.currency,
-                    "description": new.description,
-                    "return_token": new.return_token,
-                    "merchant_name": new.merchant_name,
-                    "status": (LinkStatus.DRAFT if new.draft else LinkStatus.PENDING).value,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            if not inserted:
-                raise DuplicateReference(new.short_ref)
-            link = await self._fetch_link(
-                conn, select(links).where(links.c.reference_id == new.reference_id)
-            )
-        assert link is not None
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        values = {
+            "short_ref": new.short_ref,
+            "reference_id": new.reference_id,
+            "chat_id": new.chat_id,
+            "user_id": new.user_id,
+            "language": new.language,
+            "amount_minor": new.amount_minor,
+            "currency": new.currency,
+            "description": new.description,
+            "return_token": new.return_token,
+            "merchant_name": new.merchant_name,
+            "status": (LinkStatus.DRAFT if new.draft else LinkStatus.PENDING).value,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+        def write(conn: Connection) -> Link | None:
+            row = conn.execute(
+                dialect.insert(links).values(**values).on_conflict_do_nothing().returning(links)
+            ).first()
+            return _link(row) if row is not None else None
+
+        # On the /pay path: one round trip to the database thread (see Database.transaction).
+        link = await self._db.transaction(write)
+        if link is None:
+            raise DuplicateReference(new.short_ref)
         return link
 
     async def activate_link(
         self, link_id: int, *, session_id: str, link_url: str, expires_at: datetime
     ) -> Link:
         """Record the session Xendit made. A webhook that came first is not undone."""
-        async with self._db.engine.begin() as conn:
-            await conn.execute(
+        now = self._clock()
+
+        def write(conn: Connection) -> Link:
+            conn.execute(
                 update(links)
                 .where(links.c.id == link_id)
                 .values(
                     session_id=session_id,
                     link_url=link_url,
                     expires_at=expires_at,
-                    updated_at=self._clock(),
+                    updated_at=now,
+                    status=case(
+                        (links.c.status == LinkStatus.PENDING.value, LinkStatus.ACTIVE.value),
+                        else_=links.c.status,
+                    ),
                 )
             )
-            await conn.execute(
-                update(links)
-                .where(and_(links.c.id == link_id, links.c.status == LinkStatus.PENDING.value))
-                .values(status=LinkStatus.ACTIVE.value)
-            )
-            link = await self._fetch_link(conn, select(links).where(links.c.id == link_id))
-        assert link is not None
-        return link
+            return _link(conn.execute(select(links).where(links.c.id == link_id)).one())
+
+        return await self._db.transaction(write)
 
     async def fail_link(self, link_id: int, failure: str) -> Link:
         """Mark a link whose session could not be made."""

@@ -231,6 +231,8 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.outbox: list[Sent] = []
         self.answered_callbacks: dict[str, dict[str, str]] = {}
+        #: update id -> ``clock()`` time when getUpdates handed it to the bot.
+        self.delivered_at: dict[int, float] = {}
         self.inline_answers: dict[str, dict[str, str]] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self.webhook: dict[str, str] | None = None
@@ -961,6 +963,9 @@ class FakeTelegram:
             return found[: max(1, min(limit, 100))] or None
 
         _, result = await self._signal.wait_until(available, max(0.0, timeout))
+        now = self.clock()
+        for update in result or []:
+            self.delivered_at.setdefault(int(update["update_id"]), now)
         return result or []
 
     async def _delete_webhook(self, req: _Request) -> Any:

@@ -1,0 +1,198 @@
+"""/pay latency with 20 merchants typing at once, a flash sale for one chat, and memory.
+
+The bot runs as its own process (``python -m bot``, exactly as deployed) against the stand-in
+Telegram and Xendit in this process, which answer at once. Figures:
+
+- the bot's own added time for /pay: the reply's arrival at Telegram minus the moment
+  Telegram handed the update to the bot (it includes creating the Xendit session, which the
+  stand-in answers at once), p50/p99 over 25 rounds in which 20 merchants send /pay at the
+  same instant (a round every 1.5 s: people typing, and within Telegram's 30 messages a
+  second for a bot, which PTB's rate limiter would otherwise make the replies wait for);
+- 200 completions for ONE chat: the time until the merchant has been told of all of them
+  (with Xendit's GET /sessions confirmation under a raised XENDIT_RATE_LIMIT; see README);
+- the process's resident memory idle, and after the load.
+
+    python benchmarks/pay_and_memory.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from bot.sandbox.telegram import FakeTelegram  # noqa: E402
+from bot.sandbox.xendit import FakeXendit  # noqa: E402
+
+MERCHANTS = 20
+PAYS_EACH = 25
+FLASH_SALE = 200
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_healthy(url: str) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(30):
+        while True:
+            try:
+                async with http.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * fraction) - 1)]
+
+
+async def main() -> None:
+    merchants = list(range(7001, 7001 + MERCHANTS))
+    flash_chat = 7999
+    # Xendit "answers at once": no schema validation in the stand-in (the tests do that).
+    async with FakeTelegram() as tg, FakeXendit(validate_schemas=False) as xendit:
+        port = free_port()
+        tmp = tempfile.mkdtemp(prefix="paybot-bench-")
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("TELEGRAM_", "XENDIT_"))
+        }
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": tg.token,
+                "XENDIT_SECRET_KEY": xendit.secret_key,
+                "XENDIT_CALLBACK_TOKEN": xendit.callback_token,
+                "TELEGRAM_API_URL": tg.url,
+                "XENDIT_API_URL": xendit.url,
+                "DATABASE_URL": f"sqlite:///{tmp}/paybot.db",
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+                "ALLOWED_USER_IDS": ",".join(map(str, [*merchants, flash_chat])),
+                "XENDIT_RATE_LIMIT": "100000",
+                "LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        xendit.webhook_url = f"{url}/webhooks/xendit"
+        try:
+            await wait_healthy(url)
+            await asyncio.sleep(2)
+            idle = rss_mb(process.pid)
+
+            # -- 20 merchants typing /pay at once -----------------------------------------
+            added: list[float] = []
+
+            async def reply_to(chat: int, update_id: int, mark: int) -> None:
+                reply = await tg.wait_message(chat, since=mark, timeout=30)
+                added.append(reply.at - tg.delivered_at[update_id])
+
+            started = time.perf_counter()
+            for n in range(-1, PAYS_EACH):  # round -1 warms up (first connections, imports)
+                if n == 0:
+                    added.clear()
+                mark = tg.mark()
+                pushed = [
+                    (chat, tg.push_message(chat, f"/pay {10_000 + n} item {n}"))
+                    for chat in merchants
+                ]
+                await asyncio.gather(*(reply_to(chat, uid, mark) for chat, uid in pushed))
+                await asyncio.sleep(1.5)
+            elapsed = time.perf_counter() - started
+            total = MERCHANTS * PAYS_EACH
+            print(
+                f"/pay, {MERCHANTS} merchants x {PAYS_EACH}: {total} links in {elapsed:.1f} s; "
+                f"bot's added time p50 {statistics.median(added) * 1000:.1f} ms, "
+                f"p99 {percentile(added, 0.99) * 1000:.1f} ms, max {max(added) * 1000:.1f} ms"
+            )
+
+            # -- a flash sale: 200 completions for one chat --------------------------------
+            for n in range(FLASH_SALE):
+                mark = tg.mark()
+                tg.push_message(flash_chat, f"/pay {5_000 + n} flash {n}")
+                await tg.wait_message(flash_chat, since=mark, timeout=30)
+            flash_sessions = [
+                s["payment_session_id"]
+                for s in xendit.sessions.values()
+                if str(s.get("description", "")).startswith("flash ")
+            ]
+            mark = tg.mark()
+            before_429 = tg.too_many_requests
+            tg.flood_limits = True
+            started = time.perf_counter()
+            semaphore = asyncio.Semaphore(32)
+
+            async def complete(sid: str) -> None:
+                async with semaphore:
+                    await xendit.complete(sid, send_capture=False)
+
+            await asyncio.gather(*(complete(sid) for sid in flash_sessions))
+
+            def told() -> int:
+                count = 0
+                for message in tg.outbox[mark:]:
+                    if message.chat_id != flash_chat or message.method != "sendMessage":
+                        continue
+                    summary = re.search(r"(\d+) payments received", message.text or "")
+                    count += int(summary[1]) if summary else int("PAID" in (message.text or ""))
+                return count
+
+            await tg.wait_for(lambda: told() >= FLASH_SALE, timeout=60)
+            flash_seconds = time.perf_counter() - started
+            messages = len(
+                [
+                    m
+                    for m in tg.outbox[mark:]
+                    if m.chat_id == flash_chat and m.method == "sendMessage"
+                ]
+            )
+            print(
+                f"flash sale, {FLASH_SALE} completions for one chat: merchant told of all "
+                f"{told()} in {flash_seconds:.1f} s, in {messages} messages; "
+                f"429s: {tg.too_many_requests - before_429}"
+            )
+            loaded = rss_mb(process.pid)
+            print(
+                f"memory (RSS of python -m bot): idle {idle:.1f} MB, after the load {loaded:.1f} MB"
+            )
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
