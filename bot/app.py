@@ -65,7 +65,9 @@ def build_telegram(settings: Settings) -> PTBApplication:
                 tzinfo=settings.tz,
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # 30 messages a second for the bot, spread evenly: aiolimiter's bucket would otherwise
+        # let 30 through at once and 30 more within the same second.
+        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3))
         .concurrent_updates(True)
         .build()
     )
@@ -99,6 +101,16 @@ class Paybot:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.db = await Database.connect(s.database_url)
         repository = Repository(self.db)
+        if s.telegram_mode == "polling":
+            # Telegram lets one process poll a bot: whatever is still claimed was claimed by
+            # a process that is gone. Take it up now rather than after its lease.
+            checks, notes = await repository.release_claims()
+            if checks or notes:
+                log.warning(
+                    "released %d check(s) and %d notification(s) a previous run had claimed",
+                    checks,
+                    notes,
+                )
         self._xendit = self._xendit or XenditClient.create(
             api_url=str(s.xendit_api_url),
             secret_key=s.xendit_secret_key.get_secret_value(),

@@ -165,8 +165,11 @@ class SessionChecker:
         batch = await self._repo.claim_checks()
         if batch:
             self._idle.clear()
-        for check in batch:
+        for index, check in enumerate(batch):
             if self._stopping:
+                # Hand back what this batch will not run: a new process takes it up at once
+                # instead of after the lease.
+                await self._repo.release_checks(batch[index:])
                 break
             await self._run_check(check)
         return bool(batch)

@@ -76,7 +76,7 @@ class NotificationWorker:
         *,
         retry: RetryPolicy | None = None,
         pacing: Pacing | None = None,
-        batch_size: int = 100,
+        batch_size: int = 500,
         max_summary: int = 40,
         idle_poll: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
@@ -217,7 +217,8 @@ class NotificationWorker:
                 ids, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
             return
-        await self._repo.mark_sent(ids)
+        card = first.kind is NotificationKind.CARD
+        await self._repo.mark_sent(ids, generation=first.generation if card else None)
         log.info(
             "%d notification(s) (%s) delivered to chat %d",
             len(ids),

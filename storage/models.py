@@ -150,3 +150,4 @@ class Notification:
     chat_id: int
     attempts: int
     link: Link
+    generation: int = 0

@@ -608,6 +608,42 @@ class Repository:
                 .values(due_at=at, claimed_until=None, last_error=error[:1000])
             )
 
+    async def release_checks(self, checks: Sequence[Check]) -> None:
+        """Hand claimed checks back unrun (shutdown): due again at once, attempt not counted."""
+        if not checks:
+            return
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(session_checks)
+                .where(session_checks.c.link_id.in_([c.link.id for c in checks]))
+                .values(claimed_until=None, attempts=session_checks.c.attempts - 1)
+            )
+
+    async def release_claims(self) -> tuple[int, int]:
+        """Forget every lease on checks and pending notifications; returns how many of each.
+
+        Only for start-up of the single instance (polling mode): any holder is then dead.
+        A notification its dead holder may have sent already goes out once more, exactly as
+        it would when its lease ran out.
+        """
+        async with self._db.engine.begin() as conn:
+            checks = await conn.execute(
+                update(session_checks)
+                .where(session_checks.c.claimed_until.is_not(None))
+                .values(claimed_until=None)
+            )
+            notes = await conn.execute(
+                update(outbox)
+                .where(
+                    and_(
+                        outbox.c.status == NotificationStatus.PENDING.value,
+                        outbox.c.claimed_until.is_not(None),
+                    )
+                )
+                .values(claimed_until=None)
+            )
+            return int(checks.rowcount), int(notes.rowcount)
+
     async def pending_checks(self) -> int:
         async with self._db.engine.connect() as conn:
             return int(await conn.scalar(select(func.count()).select_from(session_checks)) or 0)
@@ -699,6 +735,7 @@ class Repository:
                 "next_attempt_at": now,
                 "attempts": 0,
                 "last_error": None,
+                "generation": outbox.c.generation + 1,
             },
         )
         await conn.execute(stmt)
@@ -790,6 +827,7 @@ class Repository:
                     outbox.c.id.label("notification_id"),
                     outbox.c.kind,
                     outbox.c.attempts,
+                    outbox.c.generation,
                     outbox.c.chat_id.label("notify_chat_id"),
                     links,
                 )
@@ -804,18 +842,38 @@ class Repository:
                     chat_id=row._mapping["notify_chat_id"],
                     attempts=row._mapping["attempts"],
                     link=_link(row),
+                    generation=row._mapping["generation"],
                 )
                 for row in rows
             ]
 
-    async def mark_sent(self, notification_ids: Sequence[int]) -> None:
-        await self._set_outbox(
-            notification_ids,
-            status=NotificationStatus.SENT.value,
-            sent_at=self._clock(),
-            claimed_until=None,
-            last_error=None,
-        )
+    async def mark_sent(
+        self, notification_ids: Sequence[int], *, generation: int | None = None
+    ) -> None:
+        """Mark sent. With ``generation`` (a card edit), only if the row was not queued again
+        meanwhile: otherwise it is handed back, to be sent once more with the newest state."""
+        values = {
+            "status": NotificationStatus.SENT.value,
+            "sent_at": self._clock(),
+            "claimed_until": None,
+            "last_error": None,
+        }
+        if generation is None:
+            await self._set_outbox(notification_ids, **values)
+            return
+        async with self._db.engine.begin() as conn:
+            ids = list(notification_ids)
+            done = await conn.execute(
+                update(outbox)
+                .where(and_(outbox.c.id.in_(ids), outbox.c.generation == generation))
+                .values(**values)
+            )
+            if done.rowcount != len(ids):
+                await conn.execute(
+                    update(outbox)
+                    .where(and_(outbox.c.id.in_(ids), outbox.c.generation != generation))
+                    .values(claimed_until=None)
+                )
 
     async def reschedule(
         self, notification_ids: Sequence[int], *, at: datetime, error: str

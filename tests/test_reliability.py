@@ -361,3 +361,52 @@ async def test_a_flash_sale_for_one_chat_is_summarised_within_seconds(
     async with asyncio.timeout(5):  # the worker marks them just after Telegram answered
         while not await all_paid_marked_sent():  # noqa: ASYNC110 - a database row, no event
             await asyncio.sleep(0.02)
+
+
+async def test_a_card_edit_queued_while_the_last_one_is_sent_is_not_lost(
+    database_url: str,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from storage import Database, NewLink, NotificationKind, SessionTruth
+
+    db = await Database.connect(database_url)
+    try:
+        repo = Repository(db)
+        link = await repo.create_link(
+            NewLink("CARDRACE", "pb-cardrace", 1, 1, "en", 1000, "IDR", None)
+        )
+        link = await repo.activate_link(
+            link.id,
+            session_id="ps-card-race-000000000000",
+            link_url="https://pay.example/x",
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        await repo.set_card_message(link.id, 42)
+
+        def truth(status: str) -> SessionTruth:
+            return SessionTruth(
+                "ps-card-race-000000000000",
+                "pb-cardrace",
+                status,
+                1000,
+                "IDR",
+                None,
+                datetime.now(UTC),
+            )
+
+        await repo.apply_session_truth(link.id, truth("EXPIRED"))
+        claimed = [n for n in await repo.claim_notifications() if n.kind is NotificationKind.CARD]
+        [card] = claimed
+        # While that edit ("expired") is on its way, the customer's late payment lands.
+        await repo.apply_session_truth(link.id, truth("COMPLETED"))
+        await repo.mark_sent([card.id], generation=card.generation)
+        # The card is edited again, now to "paid".
+        again = [n for n in await repo.claim_notifications() if n.kind is NotificationKind.CARD]
+        assert [n.id for n in again] == [card.id]
+        assert again[0].link.status is LinkStatus.COMPLETED
+        await repo.mark_sent([card.id], generation=again[0].generation)
+        [row] = [r for r in await repo.notifications() if r.kind == "CARD"]
+        assert row.status == NotificationStatus.SENT
+    finally:
+        await db.close()
