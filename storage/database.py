@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: Key of the PostgreSQL advisory lock that serialises migrations (any constant of ours).
+MIGRATION_LOCK = 0x7061_7962_6F74  # "paybot"
 T = TypeVar("T")
 
 _ASYNC_DRIVERS = {
@@ -93,6 +95,12 @@ class Database:
         Alembic is not even imported: a smaller idle process.
         """
         async with self.engine.begin() as connection:
+            if self.dialect == "postgresql":
+                # Instances starting together migrate one after the other (the lock is held
+                # until this transaction ends); the later ones then find nothing to do.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             current = await connection.run_sync(_current_revision)
             if current == head_revision():
                 return

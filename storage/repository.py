@@ -111,7 +111,9 @@ def _check_rows(checks: dict[int, tuple[str, str]], now: datetime) -> list[dict[
             "due_at": now,
             "created_at": now,
         }
-        for link_id, (session_id, reason) in checks.items()
+        # In key order, like every batch: concurrent transactions (other instances) then
+        # cannot wait on each other's rows in a cycle ("deadlock detected").
+        for link_id, (session_id, reason) in sorted(checks.items())
     ]
 
 
@@ -463,7 +465,7 @@ class Repository:
                         "received_at": now,
                         "payload": ev.payload,
                     }
-                    for ev, link in fresh
+                    for ev, link in sorted(fresh, key=lambda f: (f[0].event, f[0].session_id))
                 ],
             )
             new = {(row.event, row.dedup_key) for row in inserted}
@@ -506,7 +508,9 @@ class Repository:
         no-webhook age, skipping those checked recently. Returns how many were queued."""
         async with self._db.engine.begin() as conn:
             rows = await conn.execute(
-                select(links.c.id, links.c.session_id).where(
+                select(links.c.id, links.c.session_id)
+                .order_by(links.c.id)  # key order: no lock cycles with other instances
+                .where(
                     and_(
                         links.c.status == LinkStatus.ACTIVE.value,
                         links.c.session_id.is_not(None),
@@ -524,11 +528,30 @@ class Repository:
                     )
                 )
             )
-            count = 0
-            for link_id, session_id in rows.all():
-                await self._request_check(conn, link_id, session_id, reason="reconcile")
-                count += 1
-            return count
+            # A check already queued (by another instance's pass, or a webhook) is left as
+            # it is: reconciliation on several instances does not read a session twice.
+            dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+            found = rows.all()
+            if not found:
+                return 0
+            inserted = await conn.execute(
+                dialect.insert(session_checks)
+                .on_conflict_do_nothing()
+                .returning(session_checks.c.link_id),
+                [
+                    {
+                        "link_id": link_id,
+                        "session_id": session_id,
+                        "reason": "reconcile",
+                        "generation": 1,
+                        "attempts": 0,
+                        "due_at": self._clock(),
+                        "created_at": self._clock(),
+                    }
+                    for link_id, session_id in found
+                ],
+            )
+            return len(inserted.all())
 
     async def claim_checks(
         self, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
