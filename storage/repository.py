@@ -167,6 +167,30 @@ class Repository:
         result = await conn.execute(stmt)
         return bool(result.rowcount == 1)
 
+    async def _claim(
+        self,
+        conn: AsyncConnection,
+        due: Select[Any],
+        table: Table,
+        key: Any,
+        until: datetime,
+    ) -> list[Any]:
+        """Claim the rows ``due`` selects (their keys) until ``until``, counting an attempt.
+
+        On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED``, so instances
+        claiming at the same moment take different rows.
+        """
+        if self._db.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list((await conn.scalars(due)).all())
+        if ids:
+            await conn.execute(
+                update(table)
+                .where(key.in_(ids))
+                .values(claimed_until=until, attempts=table.c.attempts + 1)
+            )
+        return ids
+
     async def _fetch_link(self, conn: AsyncConnection, query: Select[Any]) -> Link | None:
         row = (await conn.execute(query)).first()
         return _link(row) if row is not None else None
@@ -572,16 +596,11 @@ class Repository:
                 .order_by(session_checks.c.due_at)
                 .limit(limit)
             )
-            if self._db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await conn.scalars(query)).all())
+            ids = await self._claim(
+                conn, query, session_checks, session_checks.c.link_id, now + lease
+            )
             if not ids:
                 return []
-            await conn.execute(
-                update(session_checks)
-                .where(session_checks.c.link_id.in_(ids))
-                .values(claimed_until=now + lease, attempts=session_checks.c.attempts + 1)
-            )
             rows = await conn.execute(
                 select(
                     session_checks.c.session_id.label("check_session_id"),
@@ -835,16 +854,9 @@ class Repository:
                 .order_by(_CARDS_LAST, outbox.c.next_attempt_at, outbox.c.id)
                 .limit(limit)
             )
-            if self._db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await conn.scalars(query)).all())
+            ids = await self._claim(conn, query, outbox, outbox.c.id, now + lease)
             if not ids:
                 return []
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(ids))
-                .values(claimed_until=now + lease, attempts=outbox.c.attempts + 1)
-            )
             rows = await conn.execute(
                 select(
                     outbox.c.id.label("notification_id"),
