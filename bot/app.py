@@ -65,9 +65,9 @@ def build_telegram(settings: Settings) -> PTBApplication:
                 tzinfo=settings.tz,
             )
         )
-        # 30 messages a second for the bot, spread evenly: aiolimiter's bucket would otherwise
-        # let 30 through at once and 30 more within the same second.
-        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3))
+        # About 30 messages a second for the bot (27: some slack), spread evenly: aiolimiter's
+        # bucket would otherwise let 30 through at once and 30 more within the same second.
+        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 27, max_retries=3))
         .concurrent_updates(True)
         .build()
     )

@@ -184,6 +184,11 @@ class NotificationWorker:
         self._forget_old_slots(now)
         return True
 
+    def _restart_slot(self, chat_id: int) -> None:
+        """Count the chat's pause from when Telegram took the message: the bot-wide limiter
+        may have held it back, and the gap to the next one must not shrink because of that."""
+        self._next_slot[chat_id] = time.monotonic() + self._pacing.interval(chat_id)
+
     def _forget_old_slots(self, now: float) -> None:
         if len(self._next_slot) > 10_000:
             self._next_slot = {c: t for c, t in self._next_slot.items() if t > now}
@@ -195,6 +200,7 @@ class NotificationWorker:
         try:
             await self._sender.deliver(first.chat_id, delivery)
         except DeliveryError as exc:
+            self._restart_slot(first.chat_id)
             if exc.permanent:
                 log.error(
                     "notification(s) %s to chat %d failed for good: %s", ids, first.chat_id, exc
@@ -217,6 +223,7 @@ class NotificationWorker:
                 ids, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
             return
+        self._restart_slot(first.chat_id)
         card = first.kind is NotificationKind.CARD
         await self._repo.mark_sent(ids, generation=first.generation if card else None)
         log.info(
