@@ -116,7 +116,7 @@ def build_web_app(
     callback_token: SecretStr,
     health: HealthCheck,
     telegram: TelegramWebhook | None = None,
-    tz: ZoneInfo | None = None,
+    tz: ZoneInfo,
 ) -> web.Application:
     """The aiohttp application. One more route per feature, registered here.
 
@@ -133,7 +133,7 @@ def build_web_app(
     if telegram is not None:
         app.router.add_post("/webhooks/telegram", telegram.handle)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/r/{token}", CustomerPage(payments, tz or ZoneInfo("Asia/Jakarta")).handle)
+    app.router.add_get("/r/{token}", CustomerPage(payments, tz).handle)
     return app
 
 

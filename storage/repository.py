@@ -425,10 +425,6 @@ class Repository:
 
     # -- webhooks ------------------------------------------------------------------------
 
-    async def record_session_webhook(self, ev: SessionEvent) -> tuple[EventOutcome, Link | None]:
-        [result] = await self.record_session_webhooks([ev])
-        return result
-
     async def record_session_webhooks(
         self, events: Sequence[SessionEvent]
     ) -> list[tuple[EventOutcome, Link | None]]:
@@ -781,12 +777,6 @@ class Repository:
             },
         )
         await conn.execute(stmt)
-
-    async def queue_card_update(self, link_id: int) -> None:
-        async with self._db.engine.begin() as conn:
-            link = await self._fetch_link(conn, select(links).where(links.c.id == link_id))
-            if link is not None and link.card_message_id is not None:
-                await self._queue(conn, link, NotificationKind.CARD)
 
     async def _captured_channel(self, conn: AsyncConnection, payment_id: str) -> str | None:
         payload = await conn.scalar(

@@ -6,7 +6,7 @@ import contextlib
 import html
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -98,17 +98,27 @@ class ManageCommands:
         await query.answer()
         await edit(query, await self._page(merchant, waiting_only=kind == "u", offset=int(offset)))
 
-    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/status REF: the link's card, refreshed from Xendit."""
+    async def _with_ref(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
+    ) -> tuple[Merchant, Message, str] | None:
+        """An allowed merchant's ``/command REF``, or None after answering what is missing."""
         merchant = await self._allowed(update)
         message = update.effective_message
         if merchant is None or message is None:
-            return
-        lang = merchant.language
+            return None
         if not context.args:
-            await answer(message, Reply(i18n.text(lang, "ref_usage", command="status")))
+            usage = i18n.text(merchant.language, "ref_usage", command=command)
+            await answer(message, Reply(usage))
+            return None
+        return merchant, message, context.args[0]
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/status REF: the link's card, refreshed from Xendit."""
+        found = await self._with_ref(update, context, "status")
+        if found is None:
             return
-        ref = context.args[0]
+        merchant, message, ref = found
+        lang = merchant.language
         try:
             try:
                 link = await self._payments.refresh(merchant, ref)
@@ -131,15 +141,11 @@ class ManageCommands:
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cancel REF: cancel a waiting link at Xendit."""
-        merchant = await self._allowed(update)
-        message = update.effective_message
-        if merchant is None or message is None:
+        found = await self._with_ref(update, context, "cancel")
+        if found is None:
             return
+        merchant, message, ref = found
         lang = merchant.language
-        if not context.args:
-            await answer(message, Reply(i18n.text(lang, "ref_usage", command="cancel")))
-            return
-        ref = context.args[0]
         try:
             outcome, link = await self._payments.cancel(merchant, ref)
         except LinkNotFound:
