@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
 
+from bot.background import BackgroundWorker
 from bot.money import get_currency, to_minor_units
 from bot.notifications import RetryPolicy
 from bot.xendit import (
@@ -61,7 +62,7 @@ def truth_of(session: Session) -> SessionTruth:
     )
 
 
-class SessionChecker:
+class SessionChecker(BackgroundWorker):
     """Runs queued checks under Xendit's rate limit and periodically queues reconciliation."""
 
     def __init__(
@@ -76,6 +77,7 @@ class SessionChecker:
         idle_poll: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__()
         self._repo = repository
         self._xendit = xendit
         self._notify = on_notification_queued
@@ -87,36 +89,12 @@ class SessionChecker:
         self._idle_poll = idle_poll
         self._clock = clock
         self._paused_until = 0.0  # time.monotonic() until which Xendit asked us to wait
-        self._wakeup = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._stopping = False
-        self._stop_requested = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def wake(self) -> None:
-        self._idle.clear()
-        self._wakeup.set()
-
-    async def wait_idle(self) -> None:
-        await self._idle.wait()
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._run(), name="session-checker"),
-            asyncio.create_task(self._reconcile_forever(), name="reconciliation"),
-        ]
-
-    async def stop(self, grace: float = 5.0) -> None:
-        self._stopping = True
-        self._stop_requested.set()
-        self._wakeup.set()
-        for task in self._tasks:
-            try:
-                await asyncio.wait_for(asyncio.shield(task), grace)
-            except TimeoutError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        self._spawn(
+            ("session-checker", self._run()),
+            ("reconciliation", self._reconcile_forever()),
+        )
 
     # -- reconciliation ------------------------------------------------------------------
 

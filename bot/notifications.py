@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.background import BackgroundWorker
 from bot.views import Delivery
 from storage import Notification, NotificationKind, Repository
 from storage.repository import utcnow
@@ -64,7 +65,7 @@ class RetryPolicy:
         return float(raw * random.uniform(1 - self.jitter, 1 + self.jitter))
 
 
-class NotificationWorker:
+class NotificationWorker(BackgroundWorker):
     """Runs until stopped; wakes at once when a webhook queues something (see :meth:`wake`)."""
 
     def __init__(
@@ -82,6 +83,7 @@ class NotificationWorker:
         lease: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__()
         self._repo = repository
         self._sender = sender
         self._render = render
@@ -94,34 +96,9 @@ class NotificationWorker:
         self._idle_poll = idle_poll
         self._lease = lease
         self._clock = clock
-        self._wakeup = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        self._idle.clear()
-        self._wakeup.set()
-
-    async def wait_idle(self) -> None:
-        """Return once nothing is left to send, now or later (for tests and benchmarks)."""
-        await self._idle.wait()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notification-worker")
-
-    async def stop(self, grace: float = 8.0) -> None:
-        """Finish the message being sent, then stop."""
-        self._stopping = True
-        self._wakeup.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._spawn(("notification-worker", self._run()))
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -26,10 +26,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from aiohttp import web
+
+from bot.sandbox.common import LocalServer, Signal
 
 __all__ = [
     "Call",
@@ -177,37 +178,10 @@ class _Request:
     call: Call
 
 
-class _Signal:
-    """Wake-up for waiters; ``fire()`` may be called from sync code on the loop thread."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        event, self._event = self._event, asyncio.Event()
-        event.set()
-
-    async def wait_until(self, predicate: Callable[[], Any], within: float) -> tuple[bool, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            event = self._event  # take it before evaluating, so no fire() is missed
-            result = predicate()
-            if result is not None and result is not False:
-                return True, result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False, None
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                continue
-
-
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """Fake Bot API server.  See the module docstring."""
 
     def __init__(
@@ -268,7 +242,7 @@ class FakeTelegram:
         self._flood_group: dict[int, deque[float]] = {}
         self._flood_all: deque[float] = deque()
 
-        self._signal = _Signal()
+        self._signal = Signal()
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._closing = False
@@ -329,18 +303,6 @@ class FakeTelegram:
         self._closing = True
         self._fire()  # release pending long polls
         await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ------------------------------------------------------------------ fault switches
 

@@ -36,12 +36,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from types import EllipsisType, TracebackType
-from typing import Any, Self, TypeVar, cast
+from types import EllipsisType
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+
+from bot.sandbox.common import LocalServer, Signal
 
 __all__ = [
     "SPEC_ENV_VAR",
@@ -312,33 +314,6 @@ class _XenditError(Exception):
         self.headers = headers or {}
 
 
-class _Signal:
-    """Wake-up for waiters; ``fire()`` may be called from sync code on the loop thread."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        event, self._event = self._event, asyncio.Event()
-        event.set()
-
-    async def wait_until(self, predicate: Callable[[], Any], within: float) -> tuple[bool, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            event = self._event
-            result = predicate()
-            if result is not None and result is not False:
-                return True, result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False, None
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                continue
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -356,7 +331,7 @@ _CHECKOUT_PATH = re.compile(r"^/checkout/(?P<id>[^/]+)$")
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeXendit:
+class FakeXendit(LocalServer):
     """Fake Xendit Payment Sessions API.  See the module docstring."""
 
     def __init__(
@@ -402,7 +377,7 @@ class FakeXendit:
         self._checkout_base: str | None = None
         self._failures: list[_QueuedFailure] = []
         self._rate_windows: dict[str, deque[float]] = {}
-        self._signal = _Signal()
+        self._signal = Signal()
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
         self._url: str | None = None
@@ -447,18 +422,6 @@ class FakeXendit:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # ------------------------------------------------------------------ fault switches
 
