@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import views
 from bot.checks import ReconcilePolicy, SessionChecker
@@ -33,6 +33,7 @@ from bot.telegram import handlers
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
+from bot.telegram.ratelimit import WindowRateLimiter
 from bot.telegram.sender import TelegramSender
 from bot.telegram.share import ShareInline
 from bot.web import TelegramWebhook, build_web_app
@@ -65,9 +66,8 @@ def build_telegram(settings: Settings) -> PTBApplication:
                 tzinfo=settings.tz,
             )
         )
-        # About 30 messages a second for the bot (27: some slack), spread evenly: aiolimiter's
-        # bucket would otherwise let 30 through at once and 30 more within the same second.
-        .rate_limiter(AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 27, max_retries=3))
+        # At most 30 messages in any second for the bot, 20 a minute per group.
+        .rate_limiter(WindowRateLimiter(30, max_retries=3))
         .concurrent_updates(True)
         .build()
     )

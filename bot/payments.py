@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NoReturn
 
 from pydantic import ValidationError
 
@@ -169,11 +171,11 @@ class PaymentService:
         if description and len(description) > MAX_DESCRIPTION:
             raise DescriptionTooLong(MAX_DESCRIPTION)
         draft = self.policy.confirm_above is not None and amount > self.policy.confirm_above
-        link = await self._store_new(merchant, amount, description, draft=draft)
-        if draft:
-            self._expiries[link.id] = expiry
-            return link
-        return await self._open_session(link, expiry)
+        if not draft:
+            return await self._store_and_open(merchant, amount, description, expiry)
+        link = await self._store_new(merchant, amount, description, draft=True)
+        self._expiries[link.id] = expiry
+        return link
 
     async def confirm_draft(self, merchant: Merchant, short_ref: str) -> Link:
         """The merchant confirmed a large amount: make its session now (once)."""
@@ -198,10 +200,8 @@ class PaymentService:
             raise NotAllowed(merchant.user_id)
         old = await self.find_link(merchant, short_ref)
         currency = get_currency(old.currency)
-        link = await self._store_new(
-            merchant, from_minor_units(old.amount_minor, currency), old.description, draft=False
-        )
-        return await self._open_session(link, None)
+        amount = from_minor_units(old.amount_minor, currency)
+        return await self._store_and_open(merchant, amount, old.description, None)
 
     async def find_link(self, merchant: Merchant, short_ref: str) -> Link:
         link = await self._repo.get_link_by_ref(short_ref.strip().upper())
@@ -277,9 +277,50 @@ class PaymentService:
             self._on_notification_queued()
         return updated
 
+    async def _store_and_open(
+        self,
+        merchant: Merchant,
+        amount: Decimal,
+        description: str | None,
+        expiry: timedelta | None,
+    ) -> Link:
+        """Store a new link and ask Xendit for its session at the same time.
+
+        The row, with the ``reference_id`` Xendit is sent, is committed while the request is on
+        its way: long before a timeout could leave us unsure whether a session was made, and a
+        webhook that names the reference finds it. Only a crash in that millisecond could leave
+        a session without a row, and then nobody has seen its link.
+        """
+        new = self._new_link(merchant, amount, description, draft=False)
+        storing = asyncio.ensure_future(self._repo.create_link(new))
+        try:
+            session = await self._create_with_retries(self._session_request(new, expiry))
+        except XenditError as exc:
+            await self._failed(await storing, exc)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(storing)  # the row is written either way
+            raise
+        try:
+            link = await storing
+        except DuplicateReference:
+            # Two links drew the same short reference (1 in 10^11 at a million links): the
+            # session just made is never shown and expires. Start again with a new one.
+            log.warning("short reference %s taken: making the link again", new.short_ref)
+            return await self._store_and_open(merchant, amount, description, expiry)
+        return await self._activate(link, session)
+
     async def _open_session(self, link: Link, expiry: timedelta | None) -> Link:
+        """Ask Xendit for the session of a link already stored (a confirmed draft)."""
+        try:
+            session = await self._create_with_retries(self._session_request(link, expiry))
+        except XenditError as exc:
+            await self._failed(link, exc)
+        return await self._activate(link, session)
+
+    def _session_request(self, link: Link | NewLink, expiry: timedelta | None) -> CreateSession:
         currency = get_currency(link.currency)
-        request = CreateSession(
+        return CreateSession(
             reference_id=link.reference_id,
             amount=from_minor_units(link.amount_minor, currency),
             currency=currency.code,
@@ -290,13 +331,14 @@ class PaymentService:
             success_return_url=self._return_url(link),
             cancel_return_url=self._return_url(link),
         )
-        try:
-            session = await self._create_with_retries(request)
-        except XenditError as exc:
-            failure = _failure_for(exc)
-            log.warning("link %s not created: %s", link.short_ref, exc)
-            failed = await self._repo.fail_link(link.id, f"{failure.value}: {exc}")
-            raise LinkNotCreated(failure, exc.message, failed) from exc
+
+    async def _failed(self, link: Link, exc: XenditError) -> NoReturn:
+        failure = _failure_for(exc)
+        log.warning("link %s not created: %s", link.short_ref, exc)
+        failed = await self._repo.fail_link(link.id, f"{failure.value}: {exc}")
+        raise LinkNotCreated(failure, exc.message, failed) from exc
+
+    async def _activate(self, link: Link, session: Session) -> Link:
         if session.payment_link_url is None:
             failed = await self._repo.fail_link(link.id, "no payment_link_url in the answer")
             raise LinkNotCreated(Failure.UNAVAILABLE, "no payment link in Xendit's answer", failed)
@@ -309,7 +351,7 @@ class PaymentService:
         log.info("link %s created: session %s", created.short_ref, created.session_id)
         return created
 
-    def _return_url(self, link: Link) -> str | None:
+    def _return_url(self, link: Link | NewLink) -> str | None:
         if self.policy.public_url is None or link.return_token is None:
             return None
         return f"{self.policy.public_url.rstrip('/')}/r/{link.return_token}"
@@ -318,26 +360,32 @@ class PaymentService:
         self, merchant: Merchant, amount: Decimal, description: str | None, *, draft: bool
     ) -> Link:
         for _ in range(5):
-            short_ref = new_short_ref()
             try:
                 return await self._repo.create_link(
-                    NewLink(
-                        short_ref=short_ref,
-                        reference_id=f"pb-{short_ref}-{secrets.token_hex(6)}",
-                        chat_id=merchant.chat_id,
-                        user_id=merchant.user_id,
-                        language=merchant.language,
-                        amount_minor=to_minor_units(amount, self.policy.currency),
-                        currency=self.policy.currency.code,
-                        description=description,
-                        draft=draft,
-                        return_token=secrets.token_urlsafe(24),
-                        merchant_name=(merchant.name or "")[:128] or None,
-                    )
+                    self._new_link(merchant, amount, description, draft=draft)
                 )
             except DuplicateReference:
                 continue
         raise RuntimeError("could not draw a unique reference in 5 tries")
+
+    def _new_link(
+        self, merchant: Merchant, amount: Decimal, description: str | None, *, draft: bool
+    ) -> NewLink:
+        """A new link's row, with fresh random references."""
+        short_ref = new_short_ref()
+        return NewLink(
+            short_ref=short_ref,
+            reference_id=f"pb-{short_ref}-{secrets.token_hex(6)}",
+            chat_id=merchant.chat_id,
+            user_id=merchant.user_id,
+            language=merchant.language,
+            amount_minor=to_minor_units(amount, self.policy.currency),
+            currency=self.policy.currency.code,
+            description=description,
+            draft=draft,
+            return_token=secrets.token_urlsafe(24),
+            merchant_name=(merchant.name or "")[:128] or None,
+        )
 
     async def _create_with_retries(self, request: CreateSession) -> Session:
         """POST /sessions, retrying only what certainly made no session.

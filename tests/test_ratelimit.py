@@ -1,0 +1,78 @@
+"""The sliding window that keeps us under Telegram's and Xendit's request limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.ratelimit import SlidingWindow
+
+
+async def _run(window: SlidingWindow, count: int, duration: float) -> list[tuple[float, float]]:
+    """Start ``count`` requests at once; each holds its place for ``duration`` seconds."""
+    spans: list[tuple[float, float]] = []
+
+    async def request() -> None:
+        async with window:
+            started = time.monotonic()
+            await asyncio.sleep(duration)
+            spans.append((started, time.monotonic()))
+
+    await asyncio.wait_for(asyncio.gather(*(request() for _ in range(count))), 10)
+    return sorted(spans)
+
+
+def _never_more_than_the_limit(spans: list[tuple[float, float]], window: SlidingWindow) -> None:
+    """Wherever the server saw each request (between its start and end), no period holds
+    more than ``limit`` of them: each request starts a period after the one ``limit``
+    places before it ended."""
+    for index in range(window.limit, len(spans)):
+        started = spans[index][0]
+        earlier_end = spans[index - window.limit][1]
+        assert started >= earlier_end + window.period - 0.005, (index, spans)
+
+
+async def test_a_burst_up_to_the_limit_goes_at_once() -> None:
+    window = SlidingWindow(5, 0.3)
+    begin = time.monotonic()
+    spans = await _run(window, 5, 0.0)
+    assert spans[-1][0] - begin < 0.05
+
+
+async def test_more_than_the_limit_waits_for_the_window_to_move() -> None:
+    window = SlidingWindow(5, 0.3)
+    begin = time.monotonic()
+    spans = await _run(window, 12, 0.0)
+    _never_more_than_the_limit(spans, window)
+    assert all(start - begin < 0.05 for start, _ in spans[:5])
+    assert spans[5][0] - begin >= 0.29  # the sixth waited for the first to leave the window
+    # ...but no longer than it had to: three windows for twelve requests, with some slack.
+    assert spans[-1][0] - begin < 0.6 + 0.25
+
+
+async def test_requests_in_flight_hold_their_place() -> None:
+    window = SlidingWindow(2, 0.2)
+    spans = await _run(window, 4, 0.15)
+    _never_more_than_the_limit(spans, window)
+    # The third starts a period after the first *finished*, not after it started.
+    assert spans[2][0] >= spans[0][1] + 0.2 - 0.005
+
+
+async def test_a_failed_request_still_counts() -> None:
+    window = SlidingWindow(1, 0.2)
+    with pytest.raises(RuntimeError):
+        async with window:
+            raise RuntimeError("the request failed")
+    begin = time.monotonic()
+    async with window:
+        pass
+    assert time.monotonic() - begin >= 0.19
+
+
+def test_a_window_needs_a_limit_and_a_period() -> None:
+    with pytest.raises(ValueError, match="limit >= 1"):
+        SlidingWindow(0, 1.0)
+    with pytest.raises(ValueError, match="period > 0"):
+        SlidingWindow(1, 0.0)
