@@ -39,7 +39,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from bot.app import Paybot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from storage import NotificationKind, NotificationStatus, Repository  # noqa: E402
-from tests.fakes import Call, FakeTelegram, FakeXendit, Sent, WebhookResult  # noqa: E402
+from tests.fakes import FakeTelegram, FakeXendit, Sent, WebhookResult  # noqa: E402
 
 BOT_TOKEN = "123456:BENCH-TOKEN"
 XENDIT_KEY = "xnd_development_bench_secret"
@@ -133,24 +133,11 @@ class TooMany:
         return self.per_chat + self.overall
 
 
-def count_429s(tg: FakeTelegram, calls: Sequence[Call]) -> TooMany:
-    """Split the 429s among ``calls``: a send to a chat that had one accepted less than a
-    second before hit the per-chat limit; any other hit the overall one."""
-    window = 1.0 / tg.per_chat_per_second
-    accepted: dict[str, list[float]] = {}
-    for call in calls:
-        if call.method in SEND_METHODS and call.ok:
-            accepted.setdefault(call.params.get("chat_id", ""), []).append(call.at)
-    per_chat = overall = 0
-    for call in calls:
-        if call.status != 429:
-            continue
-        times = accepted.get(call.params.get("chat_id", ""), [])
-        if any(call.at - window < t <= call.at for t in times):
-            per_chat += 1
-        else:
-            overall += 1
-    return TooMany(per_chat, overall)
+def count_429s(tg: FakeTelegram, before: Counter[str]) -> TooMany:
+    """The 429s the fake answered since ``before`` (a copy of ``tg.flood_limit_hits``), by
+    the limit that caused them (a request over both limits counts for both)."""
+    hits = tg.flood_limit_hits - before
+    return TooMany(per_chat=hits["chat"], overall=hits["overall"])
 
 
 def ref_of(message: Sent) -> str:
@@ -184,7 +171,7 @@ async def make_links(tg: FakeTelegram) -> tuple[list[Sent], float, TooMany, int]
 
     Returns (payment cards, seconds, 429s caused, error replies)."""
     started = time.monotonic()
-    first_call = len(tg.calls)
+    hits_before = tg.flood_limit_hits.copy()
     cards: list[Sent] = []
     errors = 0
     for n in range(LINKS_PER_CHAT):
@@ -199,7 +186,7 @@ async def make_links(tg: FakeTelegram) -> tuple[list[Sent], float, TooMany, int]
             for m in tg.outbox[mark:]
             if m.method == "sendMessage" and "Payment link" not in (m.text or "")
         )
-    return cards, time.monotonic() - started, count_429s(tg, tg.calls[first_call:]), errors
+    return cards, time.monotonic() - started, count_429s(tg, hits_before), errors
 
 
 async def complete_all(xendit: TimedXendit, session_ids: list[str]) -> float:
@@ -290,8 +277,7 @@ async def measure(bot: Paybot, tg: FakeTelegram, xendit: TimedXendit, *, wait_ca
 
     # -- 2. the burst --------------------------------------------------------------------
     mark = tg.mark()
-    calls_mark = len(tg.calls)
-    before_429 = tg.too_many_requests
+    hits_at_burst = tg.flood_limit_hits.copy()
     paid = PaidScan(tg, mark)
     first_sent = time.monotonic()
     burst = asyncio.create_task(complete_all(xendit, session_ids))
@@ -329,8 +315,7 @@ async def measure(bot: Paybot, tg: FakeTelegram, xendit: TimedXendit, *, wait_ca
     singles = sum(1 for _, refs in paid.messages if len(refs) == 1)
     summaries = [len(refs) for _, refs in paid.messages if len(refs) > 1]
     told_at = [m.at for m, _ in paid.messages]
-    delivery_429 = count_429s(tg, tg.calls[calls_mark:])
-    assert delivery_429.total == tg.too_many_requests - before_429
+    delivery_429 = count_429s(tg, hits_at_burst)
     drain = (max(told_at) - first_sent) if told_at else float("nan")
     overall_bound = TOTAL / tg.overall_per_second
     chat_bound = (LINKS_PER_CHAT - 1) / tg.per_chat_per_second

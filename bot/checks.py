@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.background import BackgroundWorker
+from bot.ingest import Surge
 from bot.money import get_currency, to_minor_units
 from bot.notifications import RetryPolicy
 from bot.ratelimit import SlidingWindow
@@ -75,6 +76,7 @@ class SessionChecker(BackgroundWorker):
         retry: RetryPolicy | None = None,
         idle_poll: float = 1.0,
         concurrency: int = 16,
+        surge: Surge | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """``concurrency``: GETs in flight at once. Xendit answers in a tenth of a second or
@@ -89,6 +91,7 @@ class SessionChecker(BackgroundWorker):
         self._retry = retry or RetryPolicy(base=2.0, cap=600.0)
         self._idle_poll = idle_poll
         self._concurrency = max(1, concurrency)
+        self._surge = surge
         self._clock = clock
         self._paused_until = 0.0  # time.monotonic() until which Xendit asked us to wait
 
@@ -169,6 +172,8 @@ class SessionChecker(BackgroundWorker):
         pause = self._paused_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
+        if self._surge is not None:
+            await self._surge.passed()  # webhooks pouring in: acknowledge them first
         try:
             async with self._limiter:
                 session = await self._xendit.get_session(check.session_id)

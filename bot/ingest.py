@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -77,3 +78,51 @@ class GroupCommit(Generic[T, R]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+
+class Surge:
+    """Whether webhooks are pouring in (Xendit re-delivering after an outage, say).
+
+    While they are, the session checker waits (a second at most per check) before each
+    GET: acknowledging webhooks comes first, and confirming them is only a moment behind. In
+    ordinary traffic the threshold is never reached and nothing waits.
+    """
+
+    def __init__(
+        self,
+        per_second: int = 100,
+        *,
+        window: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limit = max(1, int(per_second * window))
+        self._window = window
+        self._clock = clock
+        self._bucket_start = clock()
+        self._count = 0
+        self._previous = 0
+
+    def arrived(self) -> None:
+        self._roll()
+        self._count += 1
+
+    @property
+    def surging(self) -> bool:
+        self._roll()
+        return max(self._count, self._previous) >= self._limit
+
+    async def passed(self, at_most: float = 1.0) -> None:
+        """Return when the surge is over, or after ``at_most`` seconds."""
+        for _ in range(max(1, round(at_most / self._window))):
+            if not self.surging:
+                return
+            await asyncio.sleep(self._window)
+
+    def _roll(self) -> None:
+        now = self._clock()
+        elapsed = now - self._bucket_start
+        if elapsed < self._window:
+            return
+        self._previous = self._count if elapsed < 2 * self._window else 0
+        self._count = 0
+        self._bucket_start = now

@@ -16,7 +16,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from bot.checks import truth_of
-from bot.ingest import GroupCommit
+from bot.ingest import GroupCommit, Surge
 from bot.money import Currency, from_minor_units, get_currency, parse_amount, to_minor_units
 from bot.xendit import (
     CreateSession,
@@ -122,10 +122,12 @@ class PaymentService:
         *,
         on_check_queued: Callable[[], None] = lambda: None,
         on_notification_queued: Callable[[], None] = lambda: None,
+        surge: Surge | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._repo = repository
+        self._surge = surge
         self._xendit = xendit
         self.policy = policy
         self._on_check_queued = on_check_queued
@@ -414,6 +416,8 @@ class PaymentService:
 
     async def handle_webhook(self, envelope: WebhookEnvelope, raw: str) -> EventOutcome | None:
         """Apply a verified webhook. None means an event type we do not act on."""
+        if self._surge is not None:
+            self._surge.arrived()
         event = envelope.event
         try:
             if event in ("payment_session.completed", "payment_session.expired"):

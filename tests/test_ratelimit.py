@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bot.ingest import Surge
 from bot.ratelimit import SlidingWindow
 
 
@@ -76,3 +77,75 @@ def test_a_window_needs_a_limit_and_a_period() -> None:
         SlidingWindow(0, 1.0)
     with pytest.raises(ValueError, match="period > 0"):
         SlidingWindow(1, 0.0)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_surge_is_webhooks_faster_than_the_threshold() -> None:
+    clock = _Clock()
+    surge = Surge(100, window=0.25, clock=clock)  # 25 in a quarter second
+    for _ in range(24):
+        surge.arrived()
+        clock.now += 0.01
+    assert not surge.surging  # 24 in 0.24 s: ordinary traffic
+    surge.arrived()
+    assert surge.surging
+    clock.now += 0.1  # the next window: the one before still counts
+    assert surge.surging
+    clock.now += 0.3  # a whole quiet window after it: over
+    assert not surge.surging
+
+
+def test_ordinary_traffic_is_never_a_surge() -> None:
+    clock = _Clock()
+    surge = Surge(100, window=0.25, clock=clock)
+    for _ in range(1_000):  # 20 a second for 50 seconds
+        surge.arrived()
+        clock.now += 0.05
+        assert not surge.surging
+
+
+async def test_checks_wait_for_a_surge_at_most_a_second() -> None:
+    surge = Surge(100, window=0.05)
+    for _ in range(10):
+        surge.arrived()
+    begin = time.monotonic()
+    await surge.passed(at_most=0.2)  # the surge ends once its windows pass
+    waited = time.monotonic() - begin
+    assert 0.04 <= waited <= 0.2 + 0.1
+
+    quiet = Surge(100, window=0.05)
+    begin = time.monotonic()
+    await quiet.passed(at_most=1.0)
+    assert time.monotonic() - begin < 0.01
+
+
+async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
+    surge = Surge(100, window=0.05)
+    stop = asyncio.Event()
+
+    async def keep_pouring() -> None:
+        while not stop.is_set():
+            surge.arrived()
+            await asyncio.sleep(0.001)
+
+    pouring = asyncio.create_task(keep_pouring())
+    try:
+        for _ in range(1_000):
+            if surge.surging:
+                break
+            await asyncio.sleep(0.001)
+        assert surge.surging
+        begin = time.monotonic()
+        await surge.passed(at_most=0.2)
+        waited = time.monotonic() - begin
+        assert 0.19 <= waited <= 0.35
+    finally:
+        stop.set()
+        await pouring

@@ -23,7 +23,7 @@ import itertools
 import json
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -224,6 +224,8 @@ class FakeTelegram(LocalServer):
         self.group_per_minute: int = 20
         self.too_many_requests: int = 0
         self.too_many_requests_by_chat: dict[int, int] = {}
+        #: Which flood limit each emulated 429 was for: "chat", "overall" or "group".
+        self.flood_limit_hits: Counter[str] = Counter()
         self.clock: Callable[[], float] = time.monotonic
 
         self._failures: dict[str, deque[_QueuedFailure]] = {}
@@ -704,28 +706,30 @@ class FakeTelegram(LocalServer):
             return
         now = self.clock()
         waits: list[float] = []
-        checks: list[tuple[deque[float], float, int]] = []
+        checks: list[tuple[str, deque[float], float, int]] = []
         rate = max(self.per_chat_per_second, 1e-9)
         burst = max(1, self.chat_burst)
-        checks.append((self._flood_chat.setdefault(chat_id, deque()), burst / rate, burst))
-        checks.append((self._flood_all, 1.0, max(1, self.overall_per_second)))
+        checks.append(("chat", self._flood_chat.setdefault(chat_id, deque()), burst / rate, burst))
+        checks.append(("overall", self._flood_all, 1.0, max(1, self.overall_per_second)))
         if chat_id < 0:
             checks.append(
                 (
+                    "group",
                     self._flood_group.setdefault(chat_id, deque()),
                     60.0,
                     max(1, self.group_per_minute),
                 )
             )
-        for window_q, window, limit in checks:
+        for limit_name, window_q, window, limit in checks:
             while window_q and window_q[0] <= now - window:
                 window_q.popleft()
             if len(window_q) >= limit:
                 waits.append(window_q[len(window_q) - limit] + window - now)
+                self.flood_limit_hits[limit_name] += 1
         if waits:
             retry = max(1, math.ceil(max(waits)))
             raise _ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
-        for window_q, _, _ in checks:
+        for _, window_q, _, _ in checks:
             window_q.append(now)
 
     def _parse_markup(self, params: dict[str, str]) -> JSONDict | None:
