@@ -262,9 +262,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     bot = Paybot(settings)
     try:
         await bot.start()
-        # What start-up made lives as long as the process: leave it out of the cyclic
-        # collector's full passes, which would otherwise walk it all and pause the loop.
-        gc.freeze()
         await stop.wait()
         log.info("shutting down")
     finally:
