@@ -196,9 +196,9 @@ async def test_two_instances_split_a_burst_of_webhooks_and_tell_each_payment_onc
         assert link is not None
         assert link.status is LinkStatus.COMPLETED
 
-    # Both instances confirmed payments with Xendit (each read the sessions it was told of).
+    # Every payment was confirmed with Xendit. Which instance read which session is up to
+    # whoever claimed the checks first (one instance may claim them all: 16 run at a time).
     reads = [client.reads for client in clients]
-    assert all(n > 0 for n in reads), reads
     assert sum(reads) >= 30, reads
 
     # Per-chat pacing is per process: report the closest two messages to one chat.
