@@ -21,10 +21,8 @@ Telegram and Xendit in this process, which answer at once. Figures:
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
 
+from benchmarks.deployed import bot_process  # noqa: E402
 from bot.sandbox.telegram import FakeTelegram  # noqa: E402
 from bot.sandbox.xendit import FakeXendit  # noqa: E402
 
@@ -53,24 +51,6 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(30):
-        while True:
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * fraction) - 1)]
@@ -81,44 +61,18 @@ async def main() -> None:
     flash_chat = 7999
     # Xendit "answers at once": no schema validation in the stand-in (the tests do that).
     async with FakeTelegram() as tg, FakeXendit(validate_schemas=False) as xendit:
-        port = free_port()
         tmp = tempfile.mkdtemp(prefix="paybot-bench-")
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "XENDIT_"))
-        }
-        env.update(
-            {
-                "TELEGRAM_BOT_TOKEN": tg.token,
-                "XENDIT_SECRET_KEY": xendit.secret_key,
-                "XENDIT_CALLBACK_TOKEN": xendit.callback_token,
-                "TELEGRAM_API_URL": tg.url,
-                "XENDIT_API_URL": xendit.url,
-                "DATABASE_URL": f"sqlite:///{tmp}/paybot.db",
-                "HOST": "127.0.0.1",
-                "PORT": str(port),
-                "ALLOWED_USER_IDS": ",".join(map(str, [*merchants, flash_chat])),
-                "XENDIT_RATE_LIMIT": "600",  # Xendit's live limit (the key is a test key)
-                "LOG_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT),
-            }
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
+        async with bot_process(
+            tg,
+            xendit,
+            database_url=f"sqlite:///{tmp}/paybot.db",
+            allowed_user_ids=",".join(map(str, [*merchants, flash_chat])),
             cwd=tmp,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        xendit.webhook_url = f"{url}/webhooks/xendit"
-        try:
-            await wait_healthy(url)
+        ) as bot:
+            url = bot.url
+            xendit.webhook_url = f"{url}/webhooks/xendit"
             await asyncio.sleep(2)
-            idle = rss_mb(process.pid)
+            idle = rss_mb(bot.process.pid)
 
             # -- 20 merchants typing /pay at once -----------------------------------------
             added: list[float] = []
@@ -207,13 +161,10 @@ async def main() -> None:
                 f"429s: Telegram {tg.too_many_requests - before_429}, "
                 f"Xendit {xendit.rate_limited}"
             )
-            loaded = rss_mb(process.pid)
+            loaded = rss_mb(bot.process.pid)
             print(
                 f"memory (RSS of python -m bot): idle {idle:.1f} MB, after the load {loaded:.1f} MB"
             )
-        finally:
-            process.terminate()
-            await process.wait()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from sqlalchemy import distinct, func, select  # noqa: E402
 
+from benchmarks.deployed import bot_process  # noqa: E402
 from storage import Database, NewLink, Repository  # noqa: E402
 from storage.tables import webhook_events  # noqa: E402
 from tests.fakes import FakeTelegram, FakeXendit  # noqa: E402
@@ -171,60 +171,14 @@ async def make_paid_links(database_url: str, xendit: FakeXendit) -> list[bytes]:
     return bodies
 
 
-async def wait_healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(30):
-        while True:
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def bot_rate(database_url: str, label: str) -> float:
     """The bot as deployed (``python -m bot``, its own process); the stand-ins run here."""
     async with FakeTelegram() as tg, FakeXendit(callback_token=TOKEN) as xendit:
         bodies = await make_paid_links(database_url, xendit)
-        port = free_port()
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "XENDIT_"))
-        }
-        env.update(
-            {
-                "TELEGRAM_BOT_TOKEN": tg.token,
-                "XENDIT_SECRET_KEY": xendit.secret_key,
-                "XENDIT_CALLBACK_TOKEN": TOKEN,
-                "TELEGRAM_API_URL": tg.url,
-                "XENDIT_API_URL": xendit.url,
-                "DATABASE_URL": database_url,
-                "HOST": "127.0.0.1",
-                "PORT": str(port),
-                "ALLOWED_USER_IDS": "1001",
-                "XENDIT_RATE_LIMIT": "600",  # Xendit's live limit (the key is a test key)
-                "LOG_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT),
-            }
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, stdout=asyncio.subprocess.DEVNULL
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            await wait_healthy(url)
-            result = await run_load_async(f"{url}/webhooks/xendit", bodies)
-        finally:
-            process.terminate()
-            await process.wait()
+        async with bot_process(
+            tg, xendit, database_url=database_url, allowed_user_ids="1001"
+        ) as bot:
+            result = await run_load_async(f"{bot.url}/webhooks/xendit", bodies)
         rate = summary(f"paybot, {label}", result)
         db = await Database.connect(database_url)
         try:
