@@ -36,8 +36,10 @@ from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.ratelimit import WindowRateLimiter
+from bot.telegram.request import AiohttpRequest
 from bot.telegram.sender import TelegramSender
 from bot.telegram.share import ShareInline
+from bot.telegram.updates import TrackedUpdateProcessor
 from bot.web import TelegramWebhook, build_web_app
 from bot.xendit import XenditClient
 from storage import Database, Repository
@@ -70,7 +72,10 @@ def build_telegram(settings: Settings) -> PTBApplication:
         )
         # At most 30 messages in any second for the bot, 20 a minute per group.
         .rate_limiter(WindowRateLimiter(30, max_retries=3))
-        .concurrent_updates(True)
+        .concurrent_updates(TrackedUpdateProcessor(256))
+        # aiohttp, not httpx, under PTB: a third of the CPU per call (bot/telegram/request.py).
+        .request(AiohttpRequest(256))
+        .get_updates_request(AiohttpRequest(1))
         .build()
     )
 
@@ -211,6 +216,13 @@ class Paybot:
             "telegram": self.settings.telegram_mode,
             "database": "ok" if database_ok else "unreachable",
         }
+
+    async def updates_handled(self) -> None:
+        """Wait until every Telegram update that has reached a handler has been handled."""
+        if self.telegram is not None:
+            processor = self.telegram.update_processor
+            assert isinstance(processor, TrackedUpdateProcessor)
+            await processor.wait_idle()
 
     async def stop(self) -> None:
         """Stop taking webhooks, finish those in flight, stop polling, drain, close clients."""

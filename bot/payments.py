@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 _REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _REF_LENGTH = 8
 MAX_DESCRIPTION = 1000
+
+
+#: Shows a link to the merchant (its card) and returns the card's message id, if it has one.
+ShowLink = Callable[[Link], Awaitable[int | None]]
 
 
 def new_short_ref() -> str:
@@ -159,12 +163,17 @@ class PaymentService:
         amount_text: str,
         description: str | None,
         *,
+        show: ShowLink,
         expiry: timedelta | None = None,
     ) -> Link:
-        """Validate, store the link, ask Xendit for a session, store the result.
+        """Validate, store the link, ask Xendit for a session, ``show`` it, store the result.
+
+        The merchant is shown the link as soon as Xendit has made it and its row is stored;
+        the session and the card's message id are then written in one transaction. A webhook
+        cannot come first (nobody has the link yet) and would find the row by its reference.
 
         An amount above ``confirm_above`` is stored as a DRAFT and not sent anywhere until the
-        merchant confirms it (:meth:`confirm_draft`).
+        merchant confirms it (:meth:`confirm_draft`); ``show`` then shows the draft.
         """
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
@@ -174,19 +183,26 @@ class PaymentService:
             raise DescriptionTooLong(MAX_DESCRIPTION)
         draft = self.policy.confirm_above is not None and amount > self.policy.confirm_above
         if not draft:
-            return await self._store_and_open(merchant, amount, description, expiry)
+            return await self._store_and_open(merchant, amount, description, expiry, show)
         link = await self._store_new(merchant, amount, description, draft=True)
         self._expiries[link.id] = expiry
-        return link
+        card = await show(link)
+        if card is None:
+            return link
+        await self._repo.set_card_message(link.id, card)
+        return replace(link, card_message_id=card)
 
-    async def confirm_draft(self, merchant: Merchant, short_ref: str) -> Link:
-        """The merchant confirmed a large amount: make its session now (once)."""
+    async def confirm_draft(self, merchant: Merchant, short_ref: str, show: ShowLink) -> Link:
+        """The merchant confirmed a large amount: make its session now (once), ``show`` it.
+
+        A second tap finds nothing to do and shows nothing: the link is returned as it is.
+        """
         link = await self.find_link(merchant, short_ref)
         if not await self._repo.confirm_draft(link.id):
-            return link  # already confirmed or discarded: show it as it is
+            return link  # already confirmed or discarded
         fresh = await self._repo.get_link(link.id)
         assert fresh is not None
-        return await self._open_session(fresh, self._expiries.pop(link.id, None))
+        return await self._open_session(fresh, self._expiries.pop(link.id, None), show)
 
     async def discard_draft(self, merchant: Merchant, short_ref: str) -> Link:
         link = await self.find_link(merchant, short_ref)
@@ -196,14 +212,14 @@ class PaymentService:
         assert fresh is not None
         return fresh
 
-    async def reissue(self, merchant: Merchant, short_ref: str) -> Link:
+    async def reissue(self, merchant: Merchant, short_ref: str, show: ShowLink) -> Link:
         """A new link with the same amount and description as an expired or cancelled one."""
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         old = await self.find_link(merchant, short_ref)
         currency = get_currency(old.currency)
         amount = from_minor_units(old.amount_minor, currency)
-        return await self._store_and_open(merchant, amount, old.description, None)
+        return await self._store_and_open(merchant, amount, old.description, None, show)
 
     async def find_link(self, merchant: Merchant, short_ref: str) -> Link:
         link = await self._repo.get_link_by_ref(short_ref.strip().upper())
@@ -285,8 +301,9 @@ class PaymentService:
         amount: Decimal,
         description: str | None,
         expiry: timedelta | None,
+        show: ShowLink,
     ) -> Link:
-        """Store a new link and ask Xendit for its session at the same time.
+        """Store a new link and ask Xendit for its session at the same time; show it.
 
         The row, with the ``reference_id`` Xendit is sent, is committed while the request is on
         its way: long before a timeout could leave us unsure whether a session was made, and a
@@ -309,16 +326,16 @@ class PaymentService:
             # Two links drew the same short reference (1 in 10^11 at a million links): the
             # session just made is never shown and expires. Start again with a new one.
             log.warning("short reference %s taken: making the link again", new.short_ref)
-            return await self._store_and_open(merchant, amount, description, expiry)
-        return await self._activate(link, session)
+            return await self._store_and_open(merchant, amount, description, expiry, show)
+        return await self._activate(link, session, show)
 
-    async def _open_session(self, link: Link, expiry: timedelta | None) -> Link:
+    async def _open_session(self, link: Link, expiry: timedelta | None, show: ShowLink) -> Link:
         """Ask Xendit for the session of a link already stored (a confirmed draft)."""
         try:
             session = await self._create_with_retries(self._session_request(link, expiry))
         except XenditError as exc:
             await self._failed(link, exc)
-        return await self._activate(link, session)
+        return await self._activate(link, session, show)
 
     def _session_request(self, link: Link | NewLink, expiry: timedelta | None) -> CreateSession:
         currency = get_currency(link.currency)
@@ -340,16 +357,35 @@ class PaymentService:
         failed = await self._repo.fail_link(link.id, f"{failure.value}: {exc}")
         raise LinkNotCreated(failure, exc.message, failed) from exc
 
-    async def _activate(self, link: Link, session: Session) -> Link:
+    async def _activate(self, link: Link, session: Session, show: ShowLink) -> Link:
+        """Show the link Xendit made, then store its session and card in one transaction.
+
+        Showing first keeps a write off the merchant's wait. The session is stored even when
+        showing fails (Telegram down): a later /status shows it.
+        """
         if session.payment_link_url is None:
             failed = await self._repo.fail_link(link.id, "no payment_link_url in the answer")
             raise LinkNotCreated(Failure.UNAVAILABLE, "no payment link in Xendit's answer", failed)
-        created = await self._repo.activate_link(
-            link.id,
+        active = replace(
+            link,
+            status=LinkStatus.ACTIVE,
             session_id=session.payment_session_id,
             link_url=session.payment_link_url,
             expires_at=session.expires_at,
         )
+        card: int | None = None
+        try:
+            card = await show(active)
+        finally:
+            created = await asyncio.shield(
+                self._repo.activate_link(
+                    link.id,
+                    session_id=session.payment_session_id,
+                    link_url=session.payment_link_url,
+                    expires_at=session.expires_at,
+                    card_message_id=card,
+                )
+            )
         log.info("link %s created: session %s", created.short_ref, created.session_id)
         return created
 

@@ -230,10 +230,18 @@ class Repository:
         return link
 
     async def activate_link(
-        self, link_id: int, *, session_id: str, link_url: str, expires_at: datetime
+        self,
+        link_id: int,
+        *,
+        session_id: str,
+        link_url: str,
+        expires_at: datetime,
+        card_message_id: int | None = None,
     ) -> Link:
-        """Record the session Xendit made. A webhook that came first is not undone."""
+        """Record the session Xendit made (and the card that shows it, if there is one yet).
+        A webhook that came first is not undone."""
         now = self._clock()
+        card = {} if card_message_id is None else {"card_message_id": card_message_id}
 
         def write(conn: Connection) -> Link:
             conn.execute(
@@ -248,6 +256,7 @@ class Repository:
                         (links.c.status == LinkStatus.PENDING.value, LinkStatus.ACTIVE.value),
                         else_=links.c.status,
                     ),
+                    **card,
                 )
             )
             return _link(conn.execute(select(links).where(links.c.id == link_id)).one())
@@ -293,10 +302,12 @@ class Repository:
             )
 
     async def set_card_message(self, link_id: int, message_id: int) -> None:
-        async with self._db.engine.begin() as conn:
-            await conn.execute(
+        def write(conn: Connection) -> None:
+            conn.execute(
                 update(links).where(links.c.id == link_id).values(card_message_id=message_id)
             )
+
+        await self._db.transaction(write)
 
     async def confirm_draft(self, link_id: int) -> bool:
         """DRAFT -> PENDING, once (a second tap of "confirm" finds nothing to do)."""

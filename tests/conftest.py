@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -123,6 +124,18 @@ def make_settings(
     return make
 
 
+#: The apps the running test has started (see :func:`handled`).
+STARTED: list[Paybot] = []
+
+
+async def handled() -> None:
+    """Wait until the test's apps have finished handling what they have answered: a /pay
+    reply comes as soon as the link exists, and the card's message id is stored after."""
+    async with asyncio.timeout(10):
+        for app in STARTED:
+            await app.updates_handled()
+
+
 @pytest_asyncio.fixture
 async def start_bot(
     make_settings: Callable[..., Settings], xendit: FakeXendit
@@ -134,11 +147,13 @@ async def start_bot(
         app = Paybot(make_settings(**overrides), xendit=xendit_client)
         await app.start()
         running.append(app)
+        STARTED.append(app)
         xendit.webhook_url = f"{app.url}/webhooks/xendit"
         return app
 
     yield start
     for app in running:
+        STARTED.remove(app)
         await app.stop()
 
 

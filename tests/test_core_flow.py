@@ -11,16 +11,19 @@ import pytest
 
 from bot.app import Paybot
 from storage import LinkStatus, NotificationStatus, Repository
-from tests.conftest import CALLBACK_TOKEN, MERCHANT, STRANGER, XENDIT_KEY, StartBot
+from tests.conftest import CALLBACK_TOKEN, MERCHANT, STRANGER, XENDIT_KEY, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent
 
 
 async def say(tg: FakeTelegram, text: str, *, chat_id: int = MERCHANT, **kw: object) -> Sent:
-    """Type ``text`` as the user and return the bot's next message in that chat."""
+    """Type ``text`` as the user and return the bot's next message in that chat, once the bot
+    has finished with the message (as a person reads the reply before doing anything else)."""
     mark = tg.mark()
     tg.push_message(chat_id, text, **kw)  # type: ignore[arg-type]
-    return await tg.wait_message(chat_id, since=mark)
+    reply = await tg.wait_message(chat_id, since=mark)
+    await handled()
+    return reply
 
 
 def repo_of(app: Paybot) -> Repository:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 from bot.app import Paybot
 from storage import LinkStatus, Repository
-from tests.conftest import MERCHANT, STRANGER, StartBot
+from tests.conftest import MERCHANT, STRANGER, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent, StoredMessage
 from tests.test_core_flow import say
@@ -34,9 +34,10 @@ def session_id_of(xendit: FakeXendit) -> str:
 async def press(
     tg: FakeTelegram, message: Sent | StoredMessage, data: str, *, user_id: int = MERCHANT
 ) -> str:
-    """Press an inline button and wait until the bot answered the callback."""
+    """Press an inline button; wait until the bot answered the callback and is done with it."""
     callback_id = tg.push_callback(message.chat_id, message.message_id, data, user_id=user_id)
     await tg.wait_for(lambda: callback_id in tg.answered_callbacks)
+    await handled()
     return callback_id
 
 

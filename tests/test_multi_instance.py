@@ -34,7 +34,7 @@ from storage import (
     Repository,
     SessionEvent,
 )
-from tests.conftest import TEST_DATABASE_URL, XENDIT_KEY, StartBot
+from tests.conftest import TEST_DATABASE_URL, XENDIT_KEY, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent
 from tests.test_webhook_mode import SECRET, post_update, telegram_update
@@ -131,6 +131,7 @@ async def make_links(
         ),
         timeout=20,
     )
+    await handled()  # the cards are shown before their message ids are stored
     made = []
     for body in xendit.created()[before:]:
         link = await repo_of(apps[0]).get_link_by_reference(body["reference_id"])

@@ -6,8 +6,11 @@ import itertools
 import re
 import time
 
+from sqlalchemy import update
+
 from bot.app import Paybot
 from storage import LinkStatus, NotificationStatus, Repository
+from storage.tables import links
 from tests.conftest import MERCHANT, StartBot
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.test_core_flow import make_link, say
@@ -115,6 +118,35 @@ async def test_chat_not_found_is_permanent(
     [row] = [r for r in await repo_of(paybot).notifications() if r.kind == "PAID"]
     assert row.status == NotificationStatus.FAILED
     assert "chat not found" in row.last_error.lower()
+
+
+async def test_a_crash_between_the_card_and_storing_its_session_loses_no_payment(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    """/pay shows the card first and stores the session and card id a moment later. If the
+    process died in that moment, the row holds only what was committed before the reply:
+    PENDING, with the reference Xendit was sent. The webhook must still find it by that
+    reference, and the merchant be told."""
+    _, sid = await make_link(tg, xendit)
+    assert paybot.db is not None
+    async with paybot.db.engine.begin() as conn:  # as it was before the session was stored
+        await conn.execute(
+            update(links).values(
+                status=LinkStatus.PENDING.value,
+                session_id=None,
+                link_url=None,
+                expires_at=None,
+                card_message_id=None,
+            )
+        )
+    mark = tg.mark()
+    assert (await xendit.complete(sid)).status == 200
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    link = await repo_of(paybot).get_link_by_session(sid)
+    assert link is not None
+    assert link.status is LinkStatus.COMPLETED
 
 
 async def test_a_burst_stays_under_the_flood_limits(

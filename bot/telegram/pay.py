@@ -6,9 +6,10 @@ import html
 import logging
 import re
 from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from telegram import Message, Update
+from telegram import Bot, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import i18n, views
@@ -106,17 +107,19 @@ class PayCommands:
             await answer(message, Reply(i18n.text(lang, "bad_expiry", text=html.escape(str(exc)))))
             return
         try:
-            link = await self._payments.create_link(
-                merchant, amount_text, description, expiry=expiry
+            await self._payments.create_link(
+                merchant,
+                amount_text,
+                description,
+                expiry=expiry,
+                show=partial(self._send_card, message.get_bot(), message.chat_id),
             )
         except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated) as exc:
             await answer(message, self._problem(merchant, exc))
-            return
-        await self._show_card(message, link)
 
-    async def _show_card(self, message: Message, link: Link) -> None:
-        sent = await answer(message, views.card(link, self._tz))
-        await self._payments.set_card(link, sent.message_id)
+    async def _send_card(self, bot: Bot, chat_id: int, link: Link) -> int:
+        """Send a link's card; the payment service calls this as soon as the link is made."""
+        return (await send(bot, chat_id, views.card(link, self._tz))).message_id
 
     def _problem(self, merchant: Merchant, exc: Exception) -> Reply:
         lang = merchant.language
@@ -145,13 +148,10 @@ class PayCommands:
                 outcome, link = await self._payments.cancel(merchant, ref)
                 await query.answer(toast(i18n.text(lang, outcome.value, ref=link.short_ref)))
             elif action == "reissue":
-                link = await self._payments.reissue(merchant, ref)
                 await query.answer()
-                if query.message is not None:
-                    sent = await send(
-                        context.bot, query.message.chat.id, views.card(link, self._tz)
-                    )
-                    await self._payments.set_card(link, sent.message_id)
+                await self._payments.reissue(
+                    merchant, ref, partial(self._send_card, context.bot, merchant.chat_id)
+                )
             elif action == "confirm":
                 await self._confirm(update, merchant, ref)
             elif action == "discard":
@@ -178,12 +178,19 @@ class PayCommands:
         if not self._payments.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         await query.answer()
-        link = await self._payments.confirm_draft(merchant, ref)
-        if link.status is LinkStatus.PENDING:
-            return  # a second tap while the first is still making the link
-        if query.message is not None:
-            await self._payments.set_card(link, query.message.message_id)
-        await edit(query, views.card(link, self._tz))
+        shown = False
+
+        async def show(link: Link) -> int | None:
+            nonlocal shown
+            shown = True
+            await edit(query, views.card(link, self._tz))
+            return query.message.message_id if query.message is not None else None
+
+        link = await self._payments.confirm_draft(merchant, ref, show)
+        if not shown and link.status is not LinkStatus.PENDING:
+            # A second tap after the link was made (or discarded): show it as it is. While
+            # the first tap is still making it (PENDING), the first tap will.
+            await edit(query, views.card(link, self._tz))
 
     async def _send_qr(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, merchant: Merchant, ref: str
