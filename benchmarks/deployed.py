@@ -52,6 +52,7 @@ async def bot_process(
     database_url: str,
     allowed_user_ids: str,
     cwd: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[BotProcess]:
     """Start ``python -m bot`` on a free port, wait until it is healthy; SIGTERM it after.
 
@@ -77,6 +78,7 @@ async def bot_process(
             "XENDIT_RATE_LIMIT": "600",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
         }
     )
     process = await asyncio.create_subprocess_exec(

@@ -3,6 +3,9 @@
 Three endpoints (``POST /sessions``, ``GET /sessions/{id}``, ``POST /sessions/{id}/cancel``)
 over one shared :class:`httpx.AsyncClient`. Errors are precise exception types so the caller
 can tell the merchant exactly what happened; none of them carries the secret key.
+
+The client sends over aiohttp (httpx-aiohttp's transport): a third of httpx's own CPU per
+request, and the request goes out in one write instead of two or three.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.money import json_number
@@ -206,7 +211,7 @@ class XenditClient:
             auth=httpx.BasicAuth(secret_key, ""),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             headers={"Accept": "application/json", "User-Agent": "paybot/0.1"},
-            transport=transport,
+            transport=transport or AiohttpTransport(),
         )
         return cls(http)
 
@@ -227,13 +232,15 @@ class XenditClient:
     ) -> Session:
         try:
             response = await self._http.request(method, path, json=json_body)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise XenditUnavailable(f"could not connect to Xendit ({type(exc).__name__})") from exc
-        except httpx.TimeoutException as exc:
-            raise XenditTimeout(f"Xendit did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            # The connection broke after the request went out: the outcome is unknown.
-            raise XenditTimeout(f"the connection to Xendit broke ({type(exc).__name__})") from exc
+            if _never_sent(exc):
+                raise XenditUnavailable(
+                    f"could not connect to Xendit ({type(exc).__name__})"
+                ) from exc
+            # The request went out; whether Xendit made anything is unknown.
+            if _timed_out(exc):
+                raise XenditTimeout(f"Xendit did not answer in time ({_cause_name(exc)})") from exc
+            raise XenditTimeout(f"the connection to Xendit broke ({_cause_name(exc)})") from exc
         if response.is_success:
             try:
                 return Session.model_validate_json(response.content)
@@ -242,6 +249,33 @@ class XenditClient:
                     "Xendit answered with an unexpected body", status=response.status_code
                 ) from exc
         raise _error_from(response)
+
+
+def _never_sent(exc: httpx.TransportError) -> bool:
+    """Whether Xendit certainly never got the request, so that trying again is safe.
+
+    httpx says so with ConnectError, ConnectTimeout and PoolTimeout. httpx-aiohttp also gives
+    the name ConnectTimeout to a connection that broke *after* the request went out (any
+    aiohttp ``ClientConnectionError``); the aiohttp error behind it tells which it was.
+    """
+    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientError):
+        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return True
+
+
+def _timed_out(exc: httpx.TransportError) -> bool:
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientError):
+        return isinstance(cause, aiohttp.ServerTimeoutError)
+    return isinstance(exc, httpx.TimeoutException)
+
+
+def _cause_name(exc: Exception) -> str:
+    """The name of the error behind ``exc`` (aiohttp's, under httpx-aiohttp's)."""
+    return type(exc.__cause__ or exc).__name__
 
 
 def _error_from(response: httpx.Response) -> XenditError:

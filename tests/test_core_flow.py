@@ -312,6 +312,24 @@ async def test_xendit_timeout_says_the_link_may_exist_and_shows_none(
     assert len([r for r in xendit.requests if r.path == "/sessions"]) == 1
 
 
+async def test_a_connection_broken_after_the_request_is_not_retried(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    """Xendit got the request (and made the session) but the connection broke before its
+    answer: the link may exist, so the bot must not make a second one, and must say so."""
+    xendit.drop(times=1)
+    reply = await say(tg, "/pay 150000")
+    assert reply.text is not None
+    assert "took too long" in reply.text
+    assert tg.buttons(reply) == []
+    assert len([r for r in xendit.requests if r.path == "/sessions"]) == 1
+    assert len(xendit.sessions) == 1  # made, and never shown
+    link = await repo_of(paybot).get_link_by_reference(xendit.created()[-1]["reference_id"])
+    assert link is not None
+    assert link.status is LinkStatus.FAILED
+    assert "connection to Xendit broke" in (link.failure or "")
+
+
 async def test_xendit_unreachable(
     start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
 ) -> None:

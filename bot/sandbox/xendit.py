@@ -376,6 +376,7 @@ class FakeXendit(LocalServer):
 
         self._checkout_base: str | None = None
         self._failures: list[_QueuedFailure] = []
+        self._drops: list[_QueuedFailure] = []
         self._rate_windows: dict[str, deque[float]] = {}
         self._signal = Signal()
         self._runner: web.AppRunner | None = None
@@ -462,6 +463,22 @@ class FakeXendit(LocalServer):
                 method=method.upper() if method else None,
                 body=body,
                 headers={**default_headers, **(headers or {})},
+            )
+        )
+
+    def drop(
+        self, *, times: int = 1, path_prefix: str = "/sessions", method: str | None = None
+    ) -> None:
+        """Carry out the next ``times`` matching requests, then break their connections
+        instead of answering: the session is made, but the caller never hears of it."""
+        self._drops.append(
+            _QueuedFailure(
+                status=0,
+                times=times,
+                path_prefix=path_prefix,
+                method=method.upper() if method else None,
+                body="",
+                headers={},
             )
         )
 
@@ -768,9 +785,24 @@ class FakeXendit(LocalServer):
             )
         if self.delay > 0:
             await asyncio.sleep(self.delay)
+        if self._take_drop(request.method, request.path):
+            record.status = 0
+            self._signal.fire()
+            assert request.transport is not None
+            request.transport.abort()
+            return response  # never reaches the caller
         record.status = status
         self._signal.fire()
         return response
+
+    def _take_drop(self, method: str, path: str) -> bool:
+        for drop in self._drops:
+            if path.startswith(drop.path_prefix) and drop.method in (None, method):
+                drop.times -= 1
+                if drop.times <= 0:
+                    self._drops.remove(drop)
+                return True
+        return False
 
     def _take_failure(
         self, method: str, path: str

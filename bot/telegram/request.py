@@ -95,9 +95,10 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
+        body, headers = _body(request_data, files)
         try:
             async with self._session.request(
-                method, url, data=_body(request_data, files), timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
@@ -118,13 +119,20 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 
 def _body(
     request_data: RequestData | None, files: Mapping[str, tuple[str, bytes | IO[bytes], str]]
-) -> aiohttp.FormData | dict[str, str] | None:
-    """The parameters as a form (urlencoded, as HTTPXRequest sends them), multipart with files."""
+) -> tuple[aiohttp.FormData | bytes | None, dict[str, str] | None]:
+    """The parameters as a form, as HTTPXRequest sends them: urlencoded, multipart with files.
+
+    The urlencoded body is made here: given a dict, aiohttp builds a ``FormData``, and with it a
+    multipart writer and a random boundary it never uses, on every call.
+    """
     if request_data is None:
-        return None
+        return None, None
     if not files:
-        return request_data.json_parameters
+        return request_data.url_encoded_parameters().encode(), _URLENCODED
     form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, mime_type) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
-    return form
+    return form, None
+
+
+_URLENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
