@@ -13,7 +13,10 @@ Telegram and Xendit in this process, which answer at once. Figures:
 - 200 completions for ONE chat: the time until the merchant has been told of all of them,
   at Xendit's standard live limit of 600 requests a minute (the stand-in enforces it: every
   payment is confirmed with GET /sessions/{id} before the merchant is told);
-- the process's resident memory idle, and after the load.
+- the process's resident memory idle, and after the load;
+- the 20 merchants again with the bot in webhook mode (``TELEGRAM_MODE=webhook``, as several
+  instances behind one address run): the update is POSTed to the bot as Telegram does, and the
+  time counts from that POST.
 
     python benchmarks/pay_and_memory.py
 """
@@ -21,6 +24,7 @@ Telegram and Xendit in this process, which answer at once. Figures:
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 import statistics
@@ -28,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,6 +60,65 @@ def rss_mb(pid: int) -> float:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * fraction) - 1)]
+
+
+def figures(added: list[float]) -> str:
+    return (
+        f"p50 {statistics.median(added) * 1000:.1f} ms, "
+        f"p99 {percentile(added, 0.99) * 1000:.1f} ms, max {max(added) * 1000:.1f} ms"
+    )
+
+
+async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int]) -> None:
+    """The 20 merchants typing, with Telegram POSTing each update to the bot."""
+    secret = "bench-secret"
+    tmp = tempfile.mkdtemp(prefix="paybot-bench-")
+    env = {
+        "TELEGRAM_MODE": "webhook",
+        "PUBLIC_URL": "https://paybot.example.com",
+        "TELEGRAM_WEBHOOK_SECRET": secret,
+    }
+    async with (
+        bot_process(
+            tg,
+            xendit,
+            database_url=f"sqlite:///{tmp}/paybot.db",
+            allowed_user_ids=",".join(map(str, merchants)),
+            cwd=tmp,
+            extra_env=env,
+        ) as bot,
+        aiohttp.ClientSession() as http,
+    ):
+        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
+        rng = random.Random(6)
+        added: list[float] = []
+
+        async def pay(chat: int, text: str) -> float:
+            mark = tg.mark()
+            update_id = tg.push_message(chat, text)
+            [update] = [u for u in tg.updates if u["update_id"] == update_id]
+            tg.updates.remove(update)  # Telegram POSTs it instead of handing it to getUpdates
+            body = json.dumps(update).encode()
+            posted = tg.clock()
+            url = f"{bot.url}/webhooks/telegram"
+            async with http.post(url, data=body, headers=headers) as response:
+                assert response.status == 200, response.status
+            reply = await tg.wait_message(chat, since=mark, timeout=30)
+            return reply.at - posted
+
+        for chat in merchants:
+            await pay(chat, "/pay 1000 warm-up")
+
+        async def merchant(chat: int) -> None:
+            for n in range(PAYS_EACH):
+                await asyncio.sleep(rng.uniform(*TYPING))
+                added.append(await pay(chat, f"/pay {30_000 + n} item {n}"))
+
+        await asyncio.gather(*(merchant(chat) for chat in merchants))
+        print(
+            f"/pay in webhook mode, {MERCHANTS} merchants typing at once: "
+            f"{len(added)} links; bot's added time {figures(added)}"
+        )
 
 
 async def main() -> None:
@@ -98,8 +163,7 @@ async def main() -> None:
             total = MERCHANTS * PAYS_EACH
             print(
                 f"/pay, {MERCHANTS} merchants typing at once: {total} links in {elapsed:.1f} s; "
-                f"bot's added time p50 {statistics.median(added) * 1000:.1f} ms, "
-                f"p99 {percentile(added, 0.99) * 1000:.1f} ms, max {max(added) * 1000:.1f} ms"
+                f"bot's added time {figures(added)}"
             )
 
             same: list[float] = []
@@ -110,8 +174,7 @@ async def main() -> None:
                 await asyncio.sleep(1.5)
             print(
                 f"/pay, all {MERCHANTS} in the same millisecond ({SAME_INSTANT_ROUNDS} rounds): "
-                f"p50 {statistics.median(same) * 1000:.1f} ms, "
-                f"p99 {percentile(same, 0.99) * 1000:.1f} ms, max {max(same) * 1000:.1f} ms"
+                f"{figures(same)}"
             )
 
             # -- a flash sale: 200 completions for one chat --------------------------------
@@ -165,6 +228,8 @@ async def main() -> None:
             print(
                 f"memory (RSS of python -m bot): idle {idle:.1f} MB, after the load {loaded:.1f} MB"
             )
+        xendit.rate_limit_per_minute = None
+        await webhook_mode(tg, xendit, merchants)
 
 
 if __name__ == "__main__":
