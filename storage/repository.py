@@ -86,6 +86,57 @@ _LINKS_BY_SESSION_OR_REFERENCE = select(links).where(
 )
 
 
+_NEW_LINK_COLUMNS = (
+    "short_ref",
+    "reference_id",
+    "chat_id",
+    "user_id",
+    "language",
+    "amount_minor",
+    "currency",
+    "description",
+    "return_token",
+    "merchant_name",
+    "status",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_link(dialect: Any) -> Any:
+    """INSERT a link (nothing if its short reference is taken), RETURNING it. Built once: on
+    the /pay path, building and keying the statement cost more than running it."""
+    return (
+        dialect.insert(links)
+        .values({name: bindparam(name) for name in _NEW_LINK_COLUMNS})
+        .on_conflict_do_nothing()
+        .returning(links)
+    )
+
+
+_INSERT_LINK = {"sqlite": _insert_link(sqlite), "postgresql": _insert_link(postgresql)}
+
+#: Record the session Xendit made; PENDING becomes ACTIVE, a status a webhook set stays.
+_ACTIVATE_LINK = (
+    update(links)
+    .where(links.c.id == bindparam("link_id"))
+    .values(
+        session_id=bindparam("new_session_id", type_=links.c.session_id.type),
+        link_url=bindparam("new_link_url", type_=links.c.link_url.type),
+        expires_at=bindparam("new_expires_at", type_=links.c.expires_at.type),
+        updated_at=bindparam("now", type_=links.c.updated_at.type),
+        status=case(
+            (links.c.status == LinkStatus.PENDING.value, LinkStatus.ACTIVE.value),
+            else_=links.c.status,
+        ),
+        card_message_id=func.coalesce(
+            bindparam("new_card", type_=links.c.card_message_id.type), links.c.card_message_id
+        ),
+    )
+    .returning(links)
+)
+
+
 def _upsert_checks(dialect: Any) -> Any:
     """INSERT a check, or (one already queued) make it due now and one generation newer."""
     stmt = dialect.insert(session_checks)
@@ -200,7 +251,7 @@ class Repository:
     async def create_link(self, new: NewLink) -> Link:
         """Store a link as PENDING, before anything is asked of Xendit."""
         now = self._clock()
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        statement = _INSERT_LINK[self._db.dialect]
         values = {
             "short_ref": new.short_ref,
             "reference_id": new.reference_id,
@@ -218,9 +269,7 @@ class Repository:
         }
 
         def write(conn: Connection) -> Link | None:
-            row = conn.execute(
-                dialect.insert(links).values(**values).on_conflict_do_nothing().returning(links)
-            ).first()
+            row = conn.execute(statement, values).first()
             return _link(row) if row is not None else None
 
         # On the /pay path: one round trip to the database thread (see Database.transaction).
@@ -240,26 +289,17 @@ class Repository:
     ) -> Link:
         """Record the session Xendit made (and the card that shows it, if there is one yet).
         A webhook that came first is not undone."""
-        now = self._clock()
-        card = {} if card_message_id is None else {"card_message_id": card_message_id}
+        values = {
+            "link_id": link_id,
+            "new_session_id": session_id,
+            "new_link_url": link_url,
+            "new_expires_at": expires_at,
+            "now": self._clock(),
+            "new_card": card_message_id,
+        }
 
         def write(conn: Connection) -> Link:
-            conn.execute(
-                update(links)
-                .where(links.c.id == link_id)
-                .values(
-                    session_id=session_id,
-                    link_url=link_url,
-                    expires_at=expires_at,
-                    updated_at=now,
-                    status=case(
-                        (links.c.status == LinkStatus.PENDING.value, LinkStatus.ACTIVE.value),
-                        else_=links.c.status,
-                    ),
-                    **card,
-                )
-            )
-            return _link(conn.execute(select(links).where(links.c.id == link_id)).one())
+            return _link(conn.execute(_ACTIVATE_LINK, values).one())
 
         return await self._db.transaction(write)
 
