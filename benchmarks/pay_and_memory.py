@@ -4,9 +4,12 @@ The bot runs as its own process (``python -m bot``, exactly as deployed) against
 Telegram and Xendit in this process, which answer at once. Figures:
 
 - the bot's own added time for /pay: the reply's arrival at Telegram minus the moment
-  Telegram handed the update to the bot (it includes creating the Xendit session, which the
-  stand-in answers at once), p50/p99 while 20 merchants type at once: each types a /pay
-  (2 to 5 seconds on a phone), sends it, waits for the link, and types the next, 15 times;
+  Telegram handed the update to the bot, less the time the Xendit stand-in itself took to
+  answer POST /sessions (from the request's arrival to its answer being ready: the issue asks
+  for the bot's time "with Xendit answering at once"). The round trip to Xendit stays in.
+  p50/p99 while 20 merchants type at once: each types a /pay (2 to 5 seconds on a phone),
+  sends it, waits for the link, and types the next, 15 times. The raw figure (the stand-in's
+  time not taken off) is printed beside it;
 - the same when all 20 messages arrive in the same millisecond (5 rounds): not how people
   type, but the worst case; the replies then queue behind each other for the one CPU core
   Python runs the bot on;
@@ -62,10 +65,35 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, int(len(ordered) * fraction) - 1)]
 
 
-def figures(added: list[float]) -> str:
+def xendit_time(xendit: FakeXendit, reply_text: str | None) -> float:
+    """How long the Xendit stand-in took to answer the POST /sessions behind a card."""
+    match = re.search(r"Ref: <code>([A-Z0-9]+)</code>", reply_text or "")
+    assert match, reply_text
+    prefix = f"pb-{match[1]}-"
+    [request] = [
+        r
+        for r in xendit.requests
+        if r.method == "POST"
+        and r.path == "/sessions"
+        and str((r.json or {}).get("reference_id", "")).startswith(prefix)
+    ]
+    assert request.answered_at is not None
+    return request.answered_at - request.at
+
+
+#: One /pay: (reply's arrival minus the update's delivery, the same less the Xendit
+#: stand-in's own time to answer).
+Timing = tuple[float, float]
+
+
+def figures(timings: list[Timing]) -> str:
+    raw = [t[0] for t in timings]
+    net = [t[1] for t in timings]
     return (
-        f"p50 {statistics.median(added) * 1000:.1f} ms, "
-        f"p99 {percentile(added, 0.99) * 1000:.1f} ms, max {max(added) * 1000:.1f} ms"
+        f"p50 {statistics.median(net) * 1000:.1f} ms, "
+        f"p99 {percentile(net, 0.99) * 1000:.1f} ms, max {max(net) * 1000:.1f} ms "
+        f"(with the Xendit stand-in's own time: p50 {statistics.median(raw) * 1000:.1f} ms, "
+        f"p99 {percentile(raw, 0.99) * 1000:.1f} ms)"
     )
 
 
@@ -91,9 +119,9 @@ async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int
     ):
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
         rng = random.Random(6)
-        added: list[float] = []
+        added: list[Timing] = []
 
-        async def pay(chat: int, text: str) -> float:
+        async def pay(chat: int, text: str) -> Timing:
             mark = tg.mark()
             update_id = tg.push_message(chat, text)
             [update] = [u for u in tg.updates if u["update_id"] == update_id]
@@ -104,7 +132,8 @@ async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int
             async with http.post(url, data=body, headers=headers) as response:
                 assert response.status == 200, response.status
             reply = await tg.wait_message(chat, since=mark, timeout=30)
-            return reply.at - posted
+            raw = reply.at - posted
+            return raw, raw - xendit_time(xendit, reply.text)
 
         for chat in merchants:
             await pay(chat, "/pay 1000 warm-up")
@@ -140,14 +169,15 @@ async def main() -> None:
             idle = rss_mb(bot.process.pid)
 
             # -- 20 merchants typing /pay at once -----------------------------------------
-            added: list[float] = []
+            added: list[Timing] = []
             rng = random.Random(5)
 
-            async def pay(chat: int, text: str) -> float:
+            async def pay(chat: int, text: str) -> Timing:
                 mark = tg.mark()
                 update_id = tg.push_message(chat, text)
                 reply = await tg.wait_message(chat, since=mark, timeout=30)
-                return reply.at - tg.delivered_at[update_id]
+                raw = reply.at - tg.delivered_at[update_id]
+                return raw, raw - xendit_time(xendit, reply.text)
 
             for chat in merchants:  # first connections and imports
                 await pay(chat, "/pay 1000 warm-up")
@@ -166,7 +196,7 @@ async def main() -> None:
                 f"bot's added time {figures(added)}"
             )
 
-            same: list[float] = []
+            same: list[Timing] = []
             for n in range(SAME_INSTANT_ROUNDS):
                 same += await asyncio.gather(
                     *(pay(chat, f"/pay {20_000 + n} rush {n}") for chat in merchants)

@@ -261,6 +261,8 @@ class Recorded:
     body: bytes = b""
     #: What the fake answered (JSON body), once answered.
     response: Any = None
+    #: ``clock()`` when the fake had its answer ready (``at`` is when the request had arrived).
+    answered_at: float | None = None
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -792,6 +794,7 @@ class FakeXendit(LocalServer):
             request.transport.abort()
             return response  # never reaches the caller
         record.status = status
+        record.answered_at = self.clock()
         self._signal.fire()
         return response
 
