@@ -172,8 +172,13 @@ class SessionChecker(BackgroundWorker):
         pause = self._paused_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
-        if self._surge is not None:
-            await self._surge.passed()  # webhooks pouring in: acknowledge them first
+        # Webhooks pouring in: acknowledge them first.
+        turn = self._surge.turn() if self._surge is not None else contextlib.nullcontext()
+        async with turn:
+            await self._confirm(check)
+
+    async def _confirm(self, check: Check) -> None:
+        """Read the session from Xendit and apply it."""
         try:
             async with self._limiter:
                 session = await self._xendit.get_session(check.session_id)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,9 @@ class Surge:
     """Whether webhooks are pouring in (Xendit re-delivering after an outage, say).
 
     While they are, the session checker waits (a second at most per check) before each
-    GET: acknowledging webhooks comes first, and confirming them is only a moment behind. In
-    ordinary traffic the threshold is never reached and nothing waits.
+    GET, and the checks let through while it goes on run one at a time: acknowledging
+    webhooks comes first, and confirming them is only a moment behind. In ordinary traffic the
+    threshold is never reached and nothing waits.
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class Surge:
         self._bucket_start = clock()
         self._count = 0
         self._previous = 0
+        self._turns = asyncio.Lock()
 
     def arrived(self) -> None:
         self._roll()
@@ -117,6 +119,18 @@ class Surge:
             if not self.surging:
                 return
             await asyncio.sleep(self._window)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, at_most: float = 1.0) -> AsyncIterator[None]:
+        """Wait for the surge to pass, ``at_most`` seconds. If it still goes on, take turns:
+        one holder at a time, so that the checks let through together do not all reach the
+        database (one connection, with SQLite) just when the webhooks need it."""
+        await self.passed(at_most)
+        if not self.surging:
+            yield
+            return
+        async with self._turns:
+            yield
 
     def _roll(self) -> None:
         now = self._clock()

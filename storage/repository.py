@@ -744,15 +744,16 @@ class Repository:
 
         The session must be this link's: same reference, amount and currency. Status only
         moves forward, except that a payment always wins (a late COMPLETED after EXPIRED or
-        CANCELED still means the customer paid).
+        CANCELED still means the customer paid). One round trip to the database thread on
+        SQLite (see :meth:`Database.transaction`): while webhooks pour in, confirmations share
+        the one connection with them.
         """
-        async with self._db.engine.begin() as conn:
-            link = await self._fetch_link(conn, select(links).where(links.c.id == link_id))
-            assert link is not None
-            now = self._clock()
-            await conn.execute(
-                update(links).where(links.c.id == link.id).values(last_checked_at=now)
-            )
+        now = self._clock()
+        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+
+        def write(conn: Connection) -> tuple[CheckOutcome, Link]:
+            link = _link(conn.execute(select(links).where(links.c.id == link_id)).one())
+            conn.execute(update(links).where(links.c.id == link.id).values(last_checked_at=now))
             if (
                 truth.reference_id != link.reference_id
                 or truth.amount_minor != link.amount_minor
@@ -775,10 +776,10 @@ class Repository:
                 values["paid_at"] = truth.updated_at
                 values["payment_id"] = truth.payment_id
                 if truth.payment_id:
-                    channel = await self._captured_channel(conn, truth.payment_id)
+                    channel = _captured_channel(conn, truth.payment_id)
                     if channel:
                         values["payment_channel"] = channel
-            moved = await conn.execute(
+            moved = conn.execute(
                 update(links)
                 .where(
                     and_(
@@ -792,56 +793,13 @@ class Repository:
                 return CheckOutcome.UNCHANGED, link
             kind = _NOTIFY.get(target)
             if kind is not None:
-                await self._queue(conn, link, kind)
+                _queue(conn, dialect, link, kind, now)
             if link.card_message_id is not None:
-                await self._queue(conn, link, NotificationKind.CARD)
-            updated = await self._fetch_link(conn, select(links).where(links.c.id == link.id))
-            assert updated is not None
+                _queue(conn, dialect, link, NotificationKind.CARD, now)
+            updated = _link(conn.execute(select(links).where(links.c.id == link.id)).one())
             return _OUTCOME[target], updated
 
-    async def _queue(self, conn: AsyncConnection, link: Link, kind: NotificationKind) -> None:
-        """Queue a notification. A card edit queued again is simply made due again: the card
-        is drawn from the link's state when it is sent, so it always shows the newest."""
-        now = self._clock()
-        values = {
-            "link_id": link.id,
-            "kind": kind.value,
-            "chat_id": link.chat_id,
-            "status": NotificationStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        if kind is not NotificationKind.CARD:
-            await self._insert_ignoring_conflict(conn, outbox, values)
-            return
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
-        stmt = dialect.insert(outbox).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[outbox.c.link_id, outbox.c.kind],
-            set_={
-                "status": NotificationStatus.PENDING.value,
-                "next_attempt_at": now,
-                "attempts": 0,
-                "last_error": None,
-                "generation": outbox.c.generation + 1,
-            },
-        )
-        await conn.execute(stmt)
-
-    async def _captured_channel(self, conn: AsyncConnection, payment_id: str) -> str | None:
-        payload = await conn.scalar(
-            select(webhook_events.c.payload).where(
-                and_(
-                    webhook_events.c.event == "payment.capture",
-                    webhook_events.c.dedup_key == payment_id,
-                )
-            )
-        )
-        if payload is None:
-            return None
-        channel = json.loads(payload).get("data", {}).get("channel_code")
-        return str(channel) if channel else None
+        return await self._db.transaction(write)
 
     async def record_payment_event(
         self, *, event: str, payment_id: str, channel_code: str | None, payload: str
@@ -1012,3 +970,51 @@ class Repository:
             if value is not None and value.tzinfo is None:
                 value = value.replace(tzinfo=UTC)
             return value
+
+
+def _queue(
+    conn: Connection, dialect: Any, link: Link, kind: NotificationKind, now: datetime
+) -> None:
+    """Queue a notification. A card edit queued again is simply made due again: the card is
+    drawn from the link's state when it is sent, so it always shows the newest."""
+    values = {
+        "link_id": link.id,
+        "kind": kind.value,
+        "chat_id": link.chat_id,
+        "status": NotificationStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    stmt = dialect.insert(outbox).values(**values)
+    if kind is not NotificationKind.CARD:
+        conn.execute(stmt.on_conflict_do_nothing())
+        return
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[outbox.c.link_id, outbox.c.kind],
+            set_={
+                "status": NotificationStatus.PENDING.value,
+                "next_attempt_at": now,
+                "attempts": 0,
+                "last_error": None,
+                "generation": outbox.c.generation + 1,
+            },
+        )
+    )
+
+
+def _captured_channel(conn: Connection, payment_id: str) -> str | None:
+    """The channel a ``payment.capture`` webhook named for this payment, if one came."""
+    payload = conn.scalar(
+        select(webhook_events.c.payload).where(
+            and_(
+                webhook_events.c.event == "payment.capture",
+                webhook_events.c.dedup_key == payment_id,
+            )
+        )
+    )
+    if payload is None:
+        return None
+    channel = json.loads(payload).get("data", {}).get("channel_code")
+    return str(channel) if channel else None

@@ -149,3 +149,39 @@ async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
     finally:
         stop.set()
         await pouring
+
+
+async def test_checks_let_through_during_a_surge_take_turns() -> None:
+    """Once the wait is over and webhooks still pour in, the checks let through run one at a
+    time (they share the database with the webhooks); in ordinary traffic they run together."""
+    surge = Surge(100, window=0.05)
+    stop = asyncio.Event()
+
+    async def keep_pouring() -> None:
+        while not stop.is_set():
+            surge.arrived()
+            await asyncio.sleep(0.001)
+
+    async def holders(surge: Surge) -> int:
+        inside = most = 0
+
+        async def hold() -> None:
+            nonlocal inside, most
+            async with surge.turn(at_most=0.1):
+                inside += 1
+                most = max(most, inside)
+                await asyncio.sleep(0.02)
+                inside -= 1
+
+        await asyncio.gather(*(hold() for _ in range(5)))
+        return most
+
+    for _ in range(10):  # already pouring when the checks come
+        surge.arrived()
+    pouring = asyncio.create_task(keep_pouring())
+    try:
+        assert await holders(surge) == 1
+    finally:
+        stop.set()
+        await pouring
+    assert await holders(Surge(100, window=0.05)) == 5
