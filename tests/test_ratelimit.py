@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -126,8 +128,9 @@ async def test_checks_wait_for_a_surge_at_most_a_second() -> None:
     assert time.monotonic() - begin < 0.01
 
 
-async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
-    surge = Surge(100, window=0.05)
+@contextlib.asynccontextmanager
+async def pouring(surge: Surge) -> AsyncIterator[None]:
+    """Webhooks arriving at 1,000 a second for as long as the block runs."""
     stop = asyncio.Event()
 
     async def keep_pouring() -> None:
@@ -135,8 +138,17 @@ async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
             surge.arrived()
             await asyncio.sleep(0.001)
 
-    pouring = asyncio.create_task(keep_pouring())
+    task = asyncio.create_task(keep_pouring())
     try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
+    surge = Surge(100, window=0.05)
+    async with pouring(surge):
         for _ in range(1_000):
             if surge.surging:
                 break
@@ -146,21 +158,12 @@ async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
         await surge.passed(at_most=0.2)
         waited = time.monotonic() - begin
         assert 0.19 <= waited <= 0.35
-    finally:
-        stop.set()
-        await pouring
 
 
 async def test_checks_let_through_during_a_surge_take_turns() -> None:
     """Once the wait is over and webhooks still pour in, the checks let through run one at a
     time (they share the database with the webhooks); in ordinary traffic they run together."""
     surge = Surge(100, window=0.05)
-    stop = asyncio.Event()
-
-    async def keep_pouring() -> None:
-        while not stop.is_set():
-            surge.arrived()
-            await asyncio.sleep(0.001)
 
     async def holders(surge: Surge) -> int:
         inside = most = 0
@@ -178,10 +181,6 @@ async def test_checks_let_through_during_a_surge_take_turns() -> None:
 
     for _ in range(10):  # already pouring when the checks come
         surge.arrived()
-    pouring = asyncio.create_task(keep_pouring())
-    try:
+    async with pouring(surge):
         assert await holders(surge) == 1
-    finally:
-        stop.set()
-        await pouring
     assert await holders(Surge(100, window=0.05)) == 5

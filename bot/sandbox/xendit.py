@@ -298,6 +298,17 @@ class _QueuedFailure:
     headers: dict[str, str]
 
 
+def _take_queued(queue: list[_QueuedFailure], method: str, path: str) -> _QueuedFailure | None:
+    """The first queued fault matching the request, used once (gone once its times are up)."""
+    for fault in queue:
+        if path.startswith(fault.path_prefix) and fault.method in (None, method):
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.remove(fault)
+            return fault
+    return None
+
+
 class _XenditError(Exception):
     def __init__(
         self,
@@ -799,24 +810,15 @@ class FakeXendit(LocalServer):
         return response
 
     def _take_drop(self, method: str, path: str) -> bool:
-        for drop in self._drops:
-            if path.startswith(drop.path_prefix) and drop.method in (None, method):
-                drop.times -= 1
-                if drop.times <= 0:
-                    self._drops.remove(drop)
-                return True
-        return False
+        return _take_queued(self._drops, method, path) is not None
 
     def _take_failure(
         self, method: str, path: str
     ) -> tuple[int, JSONDict | str, dict[str, str]] | None:
-        for failure in self._failures:
-            if path.startswith(failure.path_prefix) and failure.method in (None, method):
-                failure.times -= 1
-                if failure.times <= 0:
-                    self._failures.remove(failure)
-                return failure.status, copy.deepcopy(failure.body), dict(failure.headers)
-        return None
+        failure = _take_queued(self._failures, method, path)
+        if failure is None:
+            return None
+        return failure.status, copy.deepcopy(failure.body), dict(failure.headers)
 
     def _check_auth(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
