@@ -23,40 +23,57 @@ R = TypeVar("R")
 
 
 class GroupCommit(Generic[T, R]):
-    """Feeds items to ``write(batch) -> results`` (same length, same order) in batches."""
+    """Feeds items to ``write(batch) -> results`` (same length, same order) in batches.
+
+    ``writers`` batches may be in flight at once. SQLite has one writer, so one. A database
+    server takes several transactions at a time, and a batch spends most of its time waiting
+    for the server's answers, so a second writer starts the next batch meanwhile.
+    """
 
     def __init__(
-        self, write: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *, max_batch: int = 256
+        self,
+        write: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
+        *,
+        max_batch: int = 256,
+        writers: int = 1,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._ready = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._free_writers = asyncio.Semaphore(writers)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
         self.batches = 0  # how many transactions were written (for benchmarks)
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         self._ready.set()
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_forever(), name="group-commit")
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch_forever(), name="group-commit")
         return await future
 
     async def close(self) -> None:
         """Write what is pending, then stop."""
-        if self._writer is None:
+        if self._dispatcher is None:
             return
-        while self._pending:
+        while self._pending or self._in_flight:
             self._ready.set()
-            await asyncio.sleep(0)
-        self._writer.cancel()
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight))
+            else:
+                await asyncio.sleep(0)  # the dispatcher takes what is pending
+        self._dispatcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+            await self._dispatcher
 
-    async def _write_forever(self) -> None:
+    async def _dispatch_forever(self) -> None:
         while True:
             await self._ready.wait()
+            # A writer first, then the batch: what arrives while every writer is busy
+            # gathers into the next batch.
+            await self._free_writers.acquire()
             batch, self._pending = (
                 self._pending[: self._max_batch],
                 self._pending[self._max_batch :],
@@ -64,20 +81,29 @@ class GroupCommit(Generic[T, R]):
             if not self._pending:
                 self._ready.clear()
             if not batch:
+                self._free_writers.release()
                 continue
-            items = [item for item, _ in batch]
-            try:
-                results = await self._write(items)
-            except Exception as exc:
-                log.exception("group commit of %d item(s) failed", len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            self.batches += 1
-            for (_, future), result in zip(batch, results, strict=True):
+            task = asyncio.create_task(self._write_batch(batch), name="group-commit-batch")
+            self._in_flight.add(task)
+            task.add_done_callback(self._writer_done)
+
+    def _writer_done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._free_writers.release()
+
+    async def _write_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            results = await self._write([item for item, _ in batch])
+        except Exception as exc:
+            log.exception("group commit of %d item(s) failed", len(batch))
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(result)
+                    future.set_exception(exc)
+            return
+        self.batches += 1
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
 
 class Surge:

@@ -33,7 +33,16 @@ from bot.xendit import (
     XenditTimeout,
     XenditUnavailable,
 )
-from storage import CheckOutcome, EventOutcome, Link, LinkStatus, NewLink, Repository, SessionEvent
+from storage import (
+    STORAGE_ERRORS,
+    CheckOutcome,
+    EventOutcome,
+    Link,
+    LinkStatus,
+    NewLink,
+    Repository,
+    SessionEvent,
+)
 from storage.repository import DuplicateReference, utcnow
 
 log = logging.getLogger(__name__)
@@ -117,6 +126,11 @@ class WebhookRejected(ValueError):
     """The webhook is well-formed JSON but not a shape we can act on (answered 400)."""
 
 
+class WebhookNotStored(Exception):
+    """The database failed while storing a webhook: not acknowledged, so Xendit sends it
+    again (answered 503)."""
+
+
 class PaymentService:
     def __init__(
         self,
@@ -139,7 +153,7 @@ class PaymentService:
         self._clock = clock
         self._sleep = sleep
         # Concurrent webhooks are written in one transaction per batch (group commit).
-        self._webhooks: GroupCommit[SessionEvent, tuple[EventOutcome, Link | None]] = GroupCommit(
+        self._webhooks: GroupCommit[SessionEvent, tuple[EventOutcome, str | None]] = GroupCommit(
             repository.record_session_webhooks
         )
         # Per-link expiry asked for with a draft, until it is confirmed (lost on restart:
@@ -483,12 +497,15 @@ class PaymentService:
                 return None
         except ValidationError as exc:
             raise WebhookRejected(_short_validation_message(exc)) from exc
+        except STORAGE_ERRORS as exc:
+            log.error("webhook %s not stored, the database failed: %s", event, exc)
+            raise WebhookNotStored(event) from exc
         if outcome is EventOutcome.ACCEPTED:
             self._on_check_queued()
         return outcome
 
     async def _apply_session(self, event: str, data: SessionWebhookData, raw: str) -> EventOutcome:
-        outcome, link = await self._webhooks.submit(
+        outcome, short_ref = await self._webhooks.submit(
             SessionEvent(
                 event=event,
                 session_id=data.payment_session_id,
@@ -507,7 +524,7 @@ class PaymentService:
             log.info(
                 "webhook %s for link %s: %s",
                 event,
-                link.short_ref if link else "?",
+                short_ref,
                 outcome.value,
             )
         return outcome

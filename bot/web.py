@@ -15,7 +15,7 @@ from pydantic import SecretStr, ValidationError
 from telegram import Bot, Update
 
 from bot import pages
-from bot.payments import PaymentService, WebhookRejected
+from bot.payments import PaymentService, WebhookNotStored, WebhookRejected
 from bot.xendit import WebhookEnvelope
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ class XenditWebhook:
             outcome = await self._payments.handle_webhook(envelope, raw.decode("utf-8"))
         except WebhookRejected as exc:
             return _error(400, "malformed_webhook", str(exc))
+        except WebhookNotStored:
+            return _error(503, "not_stored", "the webhook could not be stored; send it again")
         return web.json_response(
             {"received": True, "outcome": outcome.value if outcome else "ignored"}
         )

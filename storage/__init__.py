@@ -3,7 +3,7 @@
 Nothing outside this package writes SQL; callers use :class:`storage.Repository`.
 """
 
-from storage.database import Database, database_url_for_async
+from storage.database import STORAGE_ERRORS, Database, database_url_for_async
 from storage.models import (
     Check,
     CheckOutcome,
@@ -21,6 +21,7 @@ from storage.models import (
 from storage.repository import Repository
 
 __all__ = [
+    "STORAGE_ERRORS",
     "Check",
     "CheckOutcome",
     "Database",

@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
@@ -20,6 +22,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 #: Key of the PostgreSQL advisory lock that serialises migrations (any constant of ours).
 MIGRATION_LOCK = 0x7061_7962_6F74  # "paybot"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: What a failing database raises (server down or refusing, connection lost, disk full):
+#: callers outside ``storage`` catch these, not SQLAlchemy's or a driver's own classes.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -50,6 +57,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _closed_connections_are_replaced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no connection the server has closed (a restart, a fail-over, an idle
+    timeout): the pool throws it away and opens another.
+
+    SQLAlchemy's ``pool_pre_ping`` would ask the server on every checkout, three round trips
+    with asyncpg (BEGIN, an empty query, ROLLBACK); more than a webhook batch's own work. A
+    server that closes a connection says so, and asyncpg then knows it without asking.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the database server closed this connection")
+
+
 class Database:
     """Owns the engine. ``await Database.connect(url)`` also migrates the schema to head."""
 
@@ -61,6 +80,13 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def writers(self) -> int:
+        """How many write transactions are worth running at once: SQLite takes one writer at
+        a time; PostgreSQL takes several, and each spends most of its time waiting on the
+        server, so a second one keeps this process busy meanwhile."""
+        return 1 if self.dialect == "sqlite" else 2
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> Database:
@@ -79,10 +105,11 @@ class Database:
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 10
-            kwargs["pool_pre_ping"] = True
         engine = create_async_engine(async_url, **kwargs)
         if async_url.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(engine.sync_engine, "checkout", _closed_connections_are_replaced)
         db = cls(engine)
         if migrate:
             await db.migrate()
@@ -106,14 +133,26 @@ class Database:
                 return
             await connection.run_sync(_upgrade_to_head)
 
-    async def transaction(self, work: Callable[[Connection], T]) -> T:
+    async def transaction(self, work: Callable[[Connection], T], *, repeatable: bool = False) -> T:
         """Run ``work(connection)`` (synchronous SQLAlchemy Core) in one transaction.
 
         On PostgreSQL this is ``AsyncConnection.run_sync``. On SQLite the whole function runs
         in aiosqlite's own thread on its connection: one thread hop for the transaction
         instead of several per statement, which under load is what limits throughput.
+
+        ``repeatable=True`` says ``work`` may safely run twice (it writes nothing twice, the
+        way webhook recording skips events it holds): if the server closes the connection
+        under it (a restart, a fail-over; SQLAlchemy then discards the whole pool), it runs
+        once more on a new connection instead of failing its caller.
         """
         if self.dialect != "sqlite":
+            try:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(work)
+            except DBAPIError as exc:
+                if not (repeatable and exc.connection_invalidated):
+                    raise
+                log.warning("the database server closed a connection; writing again on a new one")
             async with self.engine.begin() as conn:
                 return await conn.run_sync(work)
         async with self.engine.connect() as conn:

@@ -75,7 +75,15 @@ _NOTIFY: dict[LinkStatus, NotificationKind] = {
 }
 
 
-_LINKS_BY_SESSION_OR_REFERENCE = select(links).where(
+#: SQLAlchemy's dialect module for each backend (``Database.dialect``): its ``insert`` has
+#: ``ON CONFLICT``.
+_DIALECTS: dict[str, Any] = {"sqlite": sqlite, "postgresql": postgresql}
+
+
+#: Only what a webhook needs of its link: ingestion reads one per webhook, so no more.
+_LINKS_BY_SESSION_OR_REFERENCE = select(
+    links.c.id, links.c.short_ref, links.c.session_id, links.c.reference_id
+).where(
     or_(
         links.c.session_id.in_(bindparam("session_ids", expanding=True)),
         and_(
@@ -104,17 +112,18 @@ _NEW_LINK_COLUMNS = (
 
 
 def _insert_link(dialect: Any) -> Any:
-    """INSERT a link (nothing if its short reference is taken), RETURNING it. Built once: on
-    the /pay path, building and keying the statement cost more than running it."""
+    """INSERT a link (nothing if its short reference is taken), RETURNING its id. Built once:
+    on the /pay path, building and keying the statement cost more than running it; and the
+    row is known already, so only the id is read back."""
     return (
         dialect.insert(links)
         .values({name: bindparam(name) for name in _NEW_LINK_COLUMNS})
         .on_conflict_do_nothing()
-        .returning(links)
+        .returning(links.c.id)
     )
 
 
-_INSERT_LINK = {"sqlite": _insert_link(sqlite), "postgresql": _insert_link(postgresql)}
+_INSERT_LINK = {name: _insert_link(dialect) for name, dialect in _DIALECTS.items()}
 
 #: Record the session Xendit made; PENDING becomes ACTIVE, a status a webhook set stays.
 _ACTIVATE_LINK = (
@@ -149,6 +158,21 @@ def _upsert_checks(dialect: Any) -> Any:
             "attempts": 0,
         },
     )
+
+
+_UPSERT_CHECKS = {name: _upsert_checks(dialect) for name, dialect in _DIALECTS.items()}
+
+
+def _insert_events(dialect: Any) -> Any:
+    """INSERT webhook events, skipping those stored already, RETURNING the new ones' keys."""
+    return (
+        dialect.insert(webhook_events)
+        .on_conflict_do_nothing()
+        .returning(webhook_events.c.event, webhook_events.c.dedup_key)
+    )
+
+
+_INSERT_EVENTS = {name: _insert_events(dialect) for name, dialect in _DIALECTS.items()}
 
 
 def _check_rows(checks: dict[int, tuple[str, str]], now: datetime) -> list[dict[str, Any]]:
@@ -207,16 +231,12 @@ class Repository:
         self._db = db
         self._clock = clock
 
-    # -- helpers -------------------------------------------------------------------------
+    @property
+    def writers(self) -> int:
+        """How many write transactions are worth running at once (:attr:`Database.writers`)."""
+        return self._db.writers
 
-    async def _insert_ignoring_conflict(
-        self, conn: AsyncConnection, table: Table, values: dict[str, Any]
-    ) -> bool:
-        """INSERT, doing nothing on a unique-constraint clash. True when a row was written."""
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
-        stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
-        result = await conn.execute(stmt)
-        return bool(result.rowcount == 1)
+    # -- helpers -------------------------------------------------------------------------
 
     async def _claim(
         self,
@@ -251,6 +271,8 @@ class Repository:
     async def create_link(self, new: NewLink) -> Link:
         """Store a link as PENDING, before anything is asked of Xendit."""
         now = self._clock()
+        stored_at = now.astimezone(UTC)  # as the row reads back
+        status = LinkStatus.DRAFT if new.draft else LinkStatus.PENDING
         statement = _INSERT_LINK[self._db.dialect]
         values = {
             "short_ref": new.short_ref,
@@ -263,20 +285,42 @@ class Repository:
             "description": new.description,
             "return_token": new.return_token,
             "merchant_name": new.merchant_name,
-            "status": (LinkStatus.DRAFT if new.draft else LinkStatus.PENDING).value,
+            "status": status.value,
             "created_at": now,
             "updated_at": now,
         }
 
-        def write(conn: Connection) -> Link | None:
-            row = conn.execute(statement, values).first()
-            return _link(row) if row is not None else None
+        def write(conn: Connection) -> int | None:
+            link_id: int | None = conn.execute(statement, values).scalar()
+            return link_id
 
         # On the /pay path: one round trip to the database thread (see Database.transaction).
-        link = await self._db.transaction(write)
-        if link is None:
+        link_id = await self._db.transaction(write)
+        if link_id is None:
             raise DuplicateReference(new.short_ref)
-        return link
+        return Link(
+            id=link_id,
+            short_ref=new.short_ref,
+            reference_id=new.reference_id,
+            chat_id=new.chat_id,
+            user_id=new.user_id,
+            language=new.language,
+            amount_minor=new.amount_minor,
+            currency=new.currency,
+            description=new.description,
+            status=status,
+            session_id=None,
+            link_url=None,
+            expires_at=None,
+            created_at=stored_at,
+            updated_at=stored_at,
+            paid_at=None,
+            payment_id=None,
+            payment_channel=None,
+            failure=None,
+            return_token=new.return_token,
+            merchant_name=new.merchant_name,
+        )
 
     async def activate_link(
         self,
@@ -445,7 +489,7 @@ class Repository:
             return str(value) if value is not None else None
 
     async def set_language(self, user_id: int, language: str) -> None:
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        dialect = _DIALECTS[self._db.dialect]
         now = self._clock()
         stmt = dialect.insert(users).values(user_id=user_id, language=language, updated_at=now)
         stmt = stmt.on_conflict_do_update(
@@ -478,18 +522,19 @@ class Repository:
 
     async def record_session_webhooks(
         self, events: Sequence[SessionEvent]
-    ) -> list[tuple[EventOutcome, Link | None]]:
+    ) -> list[tuple[EventOutcome, str | None]]:
         """Record session webhooks and queue a check of each session with Xendit.
 
-        One transaction for the whole batch (group commit): when this returns, every event is
-        durable, and each check (and so the notification it leads to) happens even if the
-        process dies the next instant. Links only move when Xendit's API confirms
+        Returns each event's outcome and its link's short reference (None for an unknown
+        session). One transaction for the whole batch (group commit): when this returns, every
+        event is durable, and each check (and so the notification it leads to) happens even if
+        the process dies the next instant. Links only move when Xendit's API confirms
         (:meth:`apply_session_truth`).
         """
         now = self._clock()
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        dialect = self._db.dialect
 
-        def write(conn: Connection) -> list[tuple[EventOutcome, Link | None]]:
+        def write(conn: Connection) -> list[tuple[EventOutcome, str | None]]:
             rows = conn.execute(
                 _LINKS_BY_SESSION_OR_REFERENCE,
                 {
@@ -497,70 +542,69 @@ class Repository:
                     "references": list({ev.reference_id for ev in events}),
                 },
             )
-            by_session: dict[str, Link] = {}
-            by_reference: dict[str, Link] = {}
-            for row in rows:
-                known = _link(row)
-                if known.session_id is not None:
-                    by_session[known.session_id] = known
+            by_session: dict[str, tuple[int, str]] = {}
+            by_reference: dict[str, tuple[int, str]] = {}
+            for link_id, short_ref, session_id, reference_id in rows:
+                if session_id is not None:
+                    by_session[session_id] = (link_id, short_ref)
                 else:
-                    by_reference[known.reference_id] = known
+                    by_reference[reference_id] = (link_id, short_ref)
 
-            results: list[tuple[EventOutcome, Link | None]] = []
+            results: list[tuple[EventOutcome, str | None]] = []
+            targets: list[int | None] = []
             seen: set[tuple[str, str]] = set()
-            fresh: list[tuple[SessionEvent, Link]] = []
+            fresh: list[dict[str, Any]] = []
             for ev in events:
                 found = by_session.get(ev.session_id) or by_reference.get(ev.reference_id)
                 if found is None:
                     results.append((EventOutcome.UNKNOWN_SESSION, None))
-                elif (ev.event, ev.session_id) in seen:
-                    results.append((EventOutcome.DUPLICATE, found))
-                else:
-                    seen.add((ev.event, ev.session_id))
-                    fresh.append((ev, found))
-                    results.append((EventOutcome.ACCEPTED, found))
-            if not fresh:
-                return results
-
-            # One cached statement, many parameter sets: SQLAlchemy sends them as multi-row
-            # INSERTs ("insertmanyvalues") without compiling a statement per batch size.
-            inserted = conn.execute(
-                dialect.insert(webhook_events)
-                .on_conflict_do_nothing()
-                .returning(webhook_events.c.event, webhook_events.c.dedup_key),
-                [
+                    targets.append(None)
+                    continue
+                link_id, short_ref = found
+                if (ev.event, ev.session_id) in seen:
+                    results.append((EventOutcome.DUPLICATE, short_ref))
+                    targets.append(None)
+                    continue
+                seen.add((ev.event, ev.session_id))
+                fresh.append(
                     {
                         "event": ev.event,
                         "dedup_key": ev.session_id,
-                        "link_id": link.id,
+                        "link_id": link_id,
                         "received_at": now,
                         "payload": ev.payload,
                     }
-                    for ev, link in sorted(fresh, key=lambda f: (f[0].event, f[0].session_id))
-                ],
-            )
-            new = {(row.event, row.dedup_key) for row in inserted}
+                )
+                results.append((EventOutcome.ACCEPTED, short_ref))
+                targets.append(link_id)
+            if not fresh:
+                return results
+
+            # One statement built once, many parameter sets: SQLAlchemy sends them as multi-row
+            # INSERTs ("insertmanyvalues"). In key order, as every batch: concurrent batches
+            # (other instances) cannot then wait on each other's rows in a cycle.
+            fresh.sort(key=lambda row: (row["event"], row["dedup_key"]))
+            new = {(row[0], row[1]) for row in conn.execute(_INSERT_EVENTS[dialect], fresh)}
             checks: dict[int, tuple[str, str]] = {}
-            for index, (outcome, target) in enumerate(results):
-                if outcome is not EventOutcome.ACCEPTED or target is None:
+            for index, link_id in enumerate(targets):
+                if link_id is None:
                     continue
                 ev = events[index]
                 if (ev.event, ev.session_id) in new:
-                    checks[target.id] = (ev.session_id, ev.event)
+                    checks[link_id] = (ev.session_id, ev.event)
                 else:
-                    results[index] = (EventOutcome.DUPLICATE, target)
+                    results[index] = (EventOutcome.DUPLICATE, results[index][1])
             if checks:
-                conn.execute(_upsert_checks(dialect), _check_rows(checks, now))
+                conn.execute(_UPSERT_CHECKS[dialect], _check_rows(checks, now))
             return results
 
-        return await self._db.transaction(write)
+        return await self._db.transaction(write, repeatable=True)
 
     async def _request_checks(
         self, conn: AsyncConnection, checks: dict[int, tuple[str, str]]
     ) -> None:
         """Queue checks (link id -> session id, reason), or make queued ones due and newer."""
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
-        await conn.execute(_upsert_checks(dialect), _check_rows(checks, self._clock()))
+        await conn.execute(_UPSERT_CHECKS[self._db.dialect], _check_rows(checks, self._clock()))
 
     async def _request_check(
         self, conn: AsyncConnection, link_id: int, session_id: str, *, reason: str
@@ -601,7 +645,7 @@ class Repository:
             )
             # A check already queued (by another instance's pass, or a webhook) is left as
             # it is: reconciliation on several instances does not read a session twice.
-            dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+            dialect = _DIALECTS[self._db.dialect]
             found = rows.all()
             if not found:
                 return 0
@@ -749,7 +793,7 @@ class Repository:
         the one connection with them.
         """
         now = self._clock()
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
+        dialect = _DIALECTS[self._db.dialect]
 
         def write(conn: Connection) -> tuple[CheckOutcome, Link]:
             link = _link(conn.execute(select(links).where(links.c.id == link_id)).one())
@@ -805,28 +849,31 @@ class Repository:
         self, *, event: str, payment_id: str, channel_code: str | None, payload: str
     ) -> EventOutcome:
         """Record a ``payment.*`` webhook; a capture adds its channel to the paid link."""
-        async with self._db.engine.begin() as conn:
-            link = await self._fetch_link(
-                conn, select(links).where(links.c.payment_id == payment_id)
+        received_at = self._clock()
+        dialect = _DIALECTS[self._db.dialect]
+
+        def write(conn: Connection) -> EventOutcome:
+            link_id = conn.scalar(select(links.c.id).where(links.c.payment_id == payment_id))
+            inserted = conn.execute(
+                dialect.insert(webhook_events)
+                .values(
+                    event=event,
+                    dedup_key=payment_id,
+                    link_id=link_id,
+                    received_at=received_at,
+                    payload=payload,
+                )
+                .on_conflict_do_nothing()
             )
-            fresh = await self._insert_ignoring_conflict(
-                conn,
-                webhook_events,
-                {
-                    "event": event,
-                    "dedup_key": payment_id,
-                    "link_id": link.id if link else None,
-                    "received_at": self._clock(),
-                    "payload": payload,
-                },
-            )
-            if not fresh:
+            if inserted.rowcount != 1:
                 return EventOutcome.DUPLICATE
-            if link is not None and event == "payment.capture" and channel_code:
-                await conn.execute(
-                    update(links).where(links.c.id == link.id).values(payment_channel=channel_code)
+            if link_id is not None and event == "payment.capture" and channel_code:
+                conn.execute(
+                    update(links).where(links.c.id == link_id).values(payment_channel=channel_code)
                 )
             return EventOutcome.RECORDED
+
+        return await self._db.transaction(write, repeatable=True)
 
     async def count_events(self) -> int:
         async with self._db.engine.connect() as conn:

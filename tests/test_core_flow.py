@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 
 import aiohttp
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import Paybot
 from storage import LinkStatus, NotificationStatus, Repository
 from tests.conftest import CALLBACK_TOKEN, MERCHANT, STRANGER, XENDIT_KEY, StartBot, handled
-from tests.fakes import FakeTelegram, FakeXendit
+from tests.fakes import FakeTelegram, FakeXendit, WebhookResult
 from tests.fakes.telegram import Sent
 
 
@@ -497,6 +500,157 @@ async def test_paid_message_survives_a_restart_between_webhook_and_delivery(
     assert "Rp150.000" in paid.text
     await _all_notifications_settled(second)
     assert len([m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]) == 1
+
+
+#: A database server's connections are PostgreSQL's alone (skipped without one).
+ON_POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+async def database_server(
+    database_url: str, *, drop_connections: bool = False, allow_connections: bool = True
+) -> int:
+    """Act as the PostgreSQL server's operator: let the test's database take connections or
+    not, and close every connection it has (as a restart would). Returns how many closed."""
+    url = make_url(database_url)
+    admin = await asyncpg.connect(
+        url.set(database="postgres").render_as_string(hide_password=False)
+    )
+    try:
+        allow = "true" if allow_connections else "false"
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS {allow}')
+        if not drop_connections:
+            return 0
+        closed: int = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            url.database,
+        )
+        return closed
+    finally:
+        await admin.close()
+
+
+@ON_POSTGRESQL_ONLY
+async def test_the_bot_goes_on_after_the_database_server_drops_its_connections(
+    start_bot: StartBot,
+    tg: FakeTelegram,
+    xendit: FakeXendit,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PostgreSQL restart or fail-over closes every connection in the pool. The next
+    webhook and the next /pay must get fresh ones, not fail on a dead one."""
+    paybot = await start_bot()
+    _, sid = await make_link(tg, xendit)
+    dropped = await database_server(database_url, drop_connections=True)
+    assert dropped >= 1  # the pool held connections, and the server closed them
+
+    mark = tg.mark()
+    capture = await xendit.send_webhook(xendit.build_payment_event("payment.capture", sid))
+    assert capture.status == 200  # at the first attempt: no dead connection handed out
+    result = await xendit.complete(sid, send_capture=False)
+    assert result.status == 200
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    reply, second = await make_link(tg, xendit, "/pay 25000 es teh")
+    assert reply.text is not None
+    assert "Rp25.000" in reply.text
+    link = await repo_of(paybot).get_link_by_session(second)
+    assert link is not None
+    assert link.status is LinkStatus.ACTIVE
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@ON_POSTGRESQL_ONLY
+@pytest.mark.parametrize("event", ["payment.capture", "payment_session.completed"])
+async def test_a_webhook_whose_connection_the_server_closes_mid_write_is_written_again(
+    start_bot: StartBot,
+    tg: FakeTelegram,
+    xendit: FakeXendit,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    event: str,
+) -> None:
+    """The server closes the connection while the bot is writing a webhook (a restart at the
+    wrong moment). Recording a webhook can safely run twice, so the bot writes it again on a
+    new connection: Xendit gets its 200 at the first attempt and the event is stored once."""
+    paybot = await start_bot()
+    _, sid = await make_link(tg, xendit)
+    repo = repo_of(paybot)
+    before = await repo.count_events()
+    capture = xendit.build_payment_event("payment.capture", sid)
+
+    async def deliver() -> WebhookResult:
+        if event == "payment.capture":
+            return await xendit.send_webhook(capture)
+        return await xendit.complete(sid, send_capture=False)  # again: the same event
+
+    mark = tg.mark()
+    url = make_url(database_url)
+    operator = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        blocker = operator.transaction()
+        await blocker.start()
+        await operator.execute("LOCK TABLE webhook_events IN EXCLUSIVE MODE")  # inserts wait
+        webhook = asyncio.create_task(deliver())
+        deadline = asyncio.get_running_loop().time() + 10
+        while (
+            writer := await operator.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        ) is None:
+            assert asyncio.get_running_loop().time() < deadline, "the insert never waited"
+            await asyncio.sleep(0.01)
+        assert await operator.fetchval("SELECT pg_terminate_backend($1)", writer)
+        await blocker.rollback()
+        first = await asyncio.wait_for(webhook, 10)
+    finally:
+        await operator.close()
+    assert first.status == 200, first.body
+    assert first.json == {
+        "received": True,
+        "outcome": "recorded" if event == "payment.capture" else "accepted",
+    }
+    assert await repo.count_events() == before + 1
+    again = await deliver()
+    assert again.json == {"received": True, "outcome": "duplicate"}
+    assert await repo.count_events() == before + 1
+    if event == "payment_session.completed":
+        paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+        assert paid.text is not None
+        assert "Rp150.000" in paid.text
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("closed a connection" in message for message in warnings)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@ON_POSTGRESQL_ONLY
+async def test_a_webhook_the_database_cannot_store_gets_503_and_its_redelivery_counts(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit, database_url: str
+) -> None:
+    """The database server is down: the webhook is not acknowledged (a JSON 503, so Xendit
+    sends it again); once the server is back, the redelivery tells the merchant."""
+    await start_bot()
+    _, sid = await make_link(tg, xendit)
+    await database_server(database_url, allow_connections=False, drop_connections=True)
+    try:
+        refused = await xendit.complete(sid, send_capture=False)
+    finally:
+        await database_server(database_url, allow_connections=True)
+    assert refused.status == 503
+    assert refused.json == {
+        "error": "not_stored",
+        "message": "the webhook could not be stored; send it again",
+    }
+    assert not [m for m in tg.messages(MERCHANT) if "PAID" in (m.text or "")]
+
+    mark = tg.mark()
+    again = await xendit.complete(sid, send_capture=False)
+    assert again.status == 200
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
 
 
 @pytest.mark.parametrize(
