@@ -46,7 +46,7 @@ from functools import cache
 from types import MappingProxyType
 
 from babel import Locale
-from babel.numbers import format_currency
+from babel.numbers import NumberPattern, format_currency
 
 __all__ = [
     "CURRENCIES",
@@ -322,12 +322,20 @@ def format_amount(amount: Decimal, currency: Currency, locale: str | None = None
     Raises :class:`ValueError` for an amount the currency can't represent.
     """
     _require_fits(amount, currency)
-    babel_locale = Locale.parse(locale or currency.locale)
-    pattern = copy.copy(babel_locale.currency_formats["standard"])
-    pattern.frac_prec = (currency.decimals, currency.decimals)
+    babel_locale, pattern = _currency_pattern(locale or currency.locale, currency.decimals)
     return format_currency(
         amount, currency.code, format=pattern, locale=babel_locale, currency_digits=False
     )
+
+
+@cache
+def _currency_pattern(locale: str, decimals: int) -> tuple[Locale, NumberPattern]:
+    """The locale and its currency pattern with ``decimals`` fixed, parsed once: every card
+    and summary shows amounts, and parsing them took as long as formatting."""
+    babel_locale = Locale.parse(locale)
+    pattern = copy.copy(babel_locale.currency_formats["standard"])
+    pattern.frac_prec = (decimals, decimals)
+    return babel_locale, pattern
 
 
 def to_minor_units(amount: Decimal, currency: Currency) -> int:
