@@ -10,6 +10,7 @@ the place to plug in another HTTP library.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import IO
 
@@ -120,19 +121,20 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 def _body(
     request_data: RequestData | None, files: Mapping[str, tuple[str, bytes | IO[bytes], str]]
 ) -> tuple[aiohttp.FormData | bytes | None, dict[str, str] | None]:
-    """The parameters as a form, as HTTPXRequest sends them: urlencoded, multipart with files.
+    """The parameters as JSON (``application/json``, which the Bot API takes for every call
+    without files), or as a multipart form with files, as HTTPXRequest sends them.
 
-    The urlencoded body is made here: given a dict, aiohttp builds a ``FormData``, and with it a
-    multipart writer and a random boundary it never uses, on every call.
+    JSON rather than HTTPXRequest's urlencoded form: ``json.dumps`` is C, while urlencoding a
+    card's text and keyboard ran character by character in Python, 5% of a ``/pay``'s CPU.
     """
     if request_data is None:
         return None, None
     if not files:
-        return request_data.url_encoded_parameters().encode(), _URLENCODED
+        return json.dumps(request_data.parameters).encode(), _JSON
     form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, mime_type) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
     return form, None
 
 
-_URLENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
