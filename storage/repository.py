@@ -163,6 +163,28 @@ def _upsert_checks(dialect: Any) -> Any:
 _UPSERT_CHECKS = {name: _upsert_checks(dialect) for name, dialect in _DIALECTS.items()}
 
 
+def _queue_card(dialect: Any) -> Any:
+    """INSERT a card edit, or (one already queued) make it due again, one generation newer."""
+    stmt = dialect.insert(outbox)
+    return stmt.on_conflict_do_update(
+        index_elements=[outbox.c.link_id, outbox.c.kind],
+        set_={
+            "status": NotificationStatus.PENDING.value,
+            "next_attempt_at": stmt.excluded.next_attempt_at,
+            "attempts": 0,
+            "last_error": None,
+            "generation": outbox.c.generation + 1,
+        },
+    )
+
+
+#: Notifications: a message is queued once; a card edit queued again is made due again.
+_QUEUE_MESSAGE = {
+    name: dialect.insert(outbox).on_conflict_do_nothing() for name, dialect in _DIALECTS.items()
+}
+_QUEUE_CARD = {name: _queue_card(dialect) for name, dialect in _DIALECTS.items()}
+
+
 def _insert_events(dialect: Any) -> Any:
     """INSERT webhook events, skipping those stored already, RETURNING the new ones' keys."""
     return (
@@ -793,7 +815,7 @@ class Repository:
         the one connection with them.
         """
         now = self._clock()
-        dialect = _DIALECTS[self._db.dialect]
+        dialect = self._db.dialect
 
         def write(conn: Connection) -> tuple[CheckOutcome, Link]:
             link = _link(conn.execute(select(links).where(links.c.id == link_id)).one())
@@ -1020,34 +1042,22 @@ class Repository:
 
 
 def _queue(
-    conn: Connection, dialect: Any, link: Link, kind: NotificationKind, now: datetime
+    conn: Connection, dialect: str, link: Link, kind: NotificationKind, now: datetime
 ) -> None:
     """Queue a notification. A card edit queued again is simply made due again: the card is
     drawn from the link's state when it is sent, so it always shows the newest."""
-    values = {
-        "link_id": link.id,
-        "kind": kind.value,
-        "chat_id": link.chat_id,
-        "status": NotificationStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    stmt = dialect.insert(outbox).values(**values)
-    if kind is not NotificationKind.CARD:
-        conn.execute(stmt.on_conflict_do_nothing())
-        return
+    statements = _QUEUE_CARD if kind is NotificationKind.CARD else _QUEUE_MESSAGE
     conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[outbox.c.link_id, outbox.c.kind],
-            set_={
-                "status": NotificationStatus.PENDING.value,
-                "next_attempt_at": now,
-                "attempts": 0,
-                "last_error": None,
-                "generation": outbox.c.generation + 1,
-            },
-        )
+        statements[dialect],
+        {
+            "link_id": link.id,
+            "kind": kind.value,
+            "chat_id": link.chat_id,
+            "status": NotificationStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
 
 
