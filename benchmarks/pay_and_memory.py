@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -58,6 +59,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -188,12 +195,15 @@ async def main() -> None:
                     added.append(await pay(chat, f"/pay {10_000 + n} item {n}"))
 
             started = time.perf_counter()
+            cpu_before = cpu_seconds(bot.process.pid)
             await asyncio.gather(*(merchant(chat) for chat in merchants))
             elapsed = time.perf_counter() - started
             total = MERCHANTS * PAYS_EACH
+            cpu = cpu_seconds(bot.process.pid) - cpu_before
             print(
                 f"/pay, {MERCHANTS} merchants typing at once: {total} links in {elapsed:.1f} s; "
-                f"bot's added time {figures(added)}"
+                f"bot's added time {figures(added)}; the bot's CPU {cpu / total * 1000:.2f} ms "
+                "per /pay (all its work in that time, over the links made)"
             )
 
             same: list[Timing] = []
