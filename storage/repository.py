@@ -872,22 +872,18 @@ class Repository:
     ) -> EventOutcome:
         """Record a ``payment.*`` webhook; a capture adds its channel to the paid link."""
         received_at = self._clock()
-        dialect = _DIALECTS[self._db.dialect]
+        insert_events = _INSERT_EVENTS[self._db.dialect]
 
         def write(conn: Connection) -> EventOutcome:
             link_id = conn.scalar(select(links.c.id).where(links.c.payment_id == payment_id))
-            inserted = conn.execute(
-                dialect.insert(webhook_events)
-                .values(
-                    event=event,
-                    dedup_key=payment_id,
-                    link_id=link_id,
-                    received_at=received_at,
-                    payload=payload,
-                )
-                .on_conflict_do_nothing()
-            )
-            if inserted.rowcount != 1:
+            row = {
+                "event": event,
+                "dedup_key": payment_id,
+                "link_id": link_id,
+                "received_at": received_at,
+                "payload": payload,
+            }
+            if conn.execute(insert_events, [row]).first() is None:  # stored before
                 return EventOutcome.DUPLICATE
             if link_id is not None and event == "payment.capture" and channel_code:
                 conn.execute(
