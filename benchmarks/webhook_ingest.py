@@ -33,6 +33,7 @@ from aiohttp import web  # noqa: E402
 from sqlalchemy import distinct, func, select  # noqa: E402
 
 from benchmarks.deployed import bot_process  # noqa: E402
+from bot.sandbox.common import serving  # noqa: E402
 from storage import Database, NewLink, Repository  # noqa: E402
 from storage.tables import webhook_events  # noqa: E402
 from tests.fakes import FakeTelegram, FakeXendit  # noqa: E402
@@ -109,15 +110,8 @@ async def bare_ceiling(bodies: list[bytes]) -> float:
 
     app = web.Application()
     app.router.add_post("/webhooks/xendit", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        result = await run_load_async(f"http://127.0.0.1:{port}/webhooks/xendit", bodies)
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        result = await run_load_async(f"{url}/webhooks/xendit", bodies)
     return summary("bare aiohttp handler", result)
 
 

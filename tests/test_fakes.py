@@ -25,6 +25,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot.sandbox.common import serving
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.xendit import PAYMENT_SCHEMA, SESSION_SCHEMA, schema_errors
 
@@ -81,14 +82,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     app = web.Application()
     app.router.add_post("/xendit/webhook", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    rec.url = f"http://127.0.0.1:{runner.addresses[0][1]}/xendit/webhook"
-    try:
+    async with serving(app) as url:
+        rec.url = f"{url}/xendit/webhook"
         yield rec
-    finally:
-        await runner.cleanup()
 
 
 def valid_body(**overrides: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
+from bot.sandbox.common import serving
 from bot.telegram.request import AiohttpRequest
 
 TOKEN = "123:abc"
@@ -42,15 +43,8 @@ async def api() -> AsyncIterator[tuple[Recorder, str]]:
     recorder = Recorder()
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield recorder, f"http://127.0.0.1:{port}/bot"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield recorder, f"{url}/bot"
 
 
 async def test_a_call_without_files_is_json_with_its_values_as_they_are(
