@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storage import Database, LinkStatus, NewLink, Repository
 
@@ -41,3 +45,78 @@ async def test_a_new_link_is_handed_back_exactly_as_stored(database_url: str, dr
     assert made.created_at == now
     assert made.created_at.tzinfo == UTC
     assert (made.chat_id, made.user_id, made.amount_minor) == (1001, 2002, 150000)
+
+
+async def test_a_failed_transaction_writes_nothing_and_the_next_one_works(
+    database_url: str,
+) -> None:
+    """``Database.transaction`` rolls back what its work wrote when the work fails (on
+    SQLite it keeps one connection in aiosqlite's thread across transactions: a failed one
+    must leave nothing open on it)."""
+    from sqlalchemy import func, insert, select
+
+    from storage.tables import users
+
+    db = await Database.connect(database_url)
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+
+    def add(user_id: int) -> Callable[[Connection], None]:
+        def write(conn: Connection) -> None:
+            conn.execute(insert(users).values(user_id=user_id, language="id", updated_at=now))
+
+        return write
+
+    def add_then_fail(conn: Connection) -> None:
+        add(1)(conn)
+        raise RuntimeError("the work failed after writing")
+
+    def count(conn: Connection) -> int:
+        return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+    try:
+        with pytest.raises(RuntimeError, match="after writing"):
+            await db.transaction(add_then_fail)
+        await db.transaction(add(2))
+        with pytest.raises(IntegrityError):
+            await db.transaction(add(2))  # the database refuses: rolled back too
+        await db.transaction(add(3))
+        rows = await db.transaction(
+            lambda conn: sorted(conn.execute(select(users.c.user_id)).scalars())
+        )
+        total = await db.transaction(count)
+    finally:
+        await db.close()
+    assert rows == [2, 3]
+    assert total == 2
+
+
+async def test_sqlite_rolls_back_a_transaction_left_open_on_a_pooled_connection(
+    tmp_path: Path,
+) -> None:
+    """SQLite's pool does not roll back every connection given back to it (through aiosqlite
+    each rollback is a trip to its thread); one left inside a transaction is still rolled
+    back, so the next user of the connection does not commit someone else's half-done work."""
+    from sqlalchemy import text
+
+    db = await Database.connect(f"sqlite:///{tmp_path / 'paybot.db'}")
+    try:
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await driver.execute(
+                "INSERT INTO users (user_id, language, updated_at) VALUES (7, 'id', '2026-11-24')"
+            )
+            assert driver.in_transaction  # opened behind SQLAlchemy's back, not ended
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (user_id, language, updated_at) "
+                    "VALUES (8, 'en', '2026-11-24')"
+                )
+            )
+        async with db.engine.connect() as conn:
+            users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
+    finally:
+        await db.close()
+    assert users == [8]
