@@ -48,6 +48,15 @@ log = logging.getLogger(__name__)
 
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
+#: How often the background workers look for work nobody woke them for, when nothing they
+#: know of is due sooner. Instances sharing one PostgreSQL database behind one address look
+#: every second: another instance may have queued work and stopped before doing it. A bot
+#: alone on its database (polling, since Telegram lets one process poll a bot; or SQLite)
+#: queued everything itself and woke its workers when it did, so the look is only a safety
+#: net, and an idle bot does not query its database every second.
+SHARED_IDLE_POLL = 1.0
+ALONE_IDLE_POLL = 60.0
+
 
 def build_telegram(settings: Settings) -> PTBApplication:
     """The PTB application, pointed at ``TELEGRAM_API_URL`` (Telegram, or a fake in tests).
@@ -124,11 +133,14 @@ class Paybot:
             timeout=s.xendit_timeout,
         )
         self.telegram = telegram = build_telegram(s)
+        alone = s.telegram_mode == "polling" or self.db.dialect == "sqlite"
+        idle_poll = ALONE_IDLE_POLL if alone else SHARED_IDLE_POLL
         self.worker = NotificationWorker(
             repository,
             TelegramSender(telegram.bot),
             lambda note: views.notification(note, s.tz),
             lambda notes: views.summary(notes, s.tz),
+            idle_poll=idle_poll,
         )
         surge = Surge()  # webhooks arriving faster than 100/s: checks wait for them
         self.checker = SessionChecker(
@@ -136,6 +148,7 @@ class Paybot:
             self._xendit,
             surge=surge,
             on_notification_queued=self.worker.wake,
+            idle_poll=idle_poll,
             requests_per_minute=s.effective_xendit_rate_limit,
             reconcile=ReconcilePolicy(
                 interval=s.reconcile_interval,

@@ -63,7 +63,12 @@ def truth_of(session: Session) -> SessionTruth:
 
 
 class SessionChecker(BackgroundWorker):
-    """Runs queued checks under Xendit's rate limit and periodically queues reconciliation."""
+    """Runs queued checks under Xendit's rate limit and periodically queues reconciliation.
+
+    Woken when a check is queued (:meth:`wake`); otherwise it sleeps until the next queued
+    check is due, and at most ``idle_poll`` seconds: then it looks for checks nobody woke it
+    for.
+    """
 
     def __init__(
         self,
@@ -140,8 +145,17 @@ class SessionChecker(BackgroundWorker):
                 continue
             self._idle.set()
             self._wakeup.clear()
+            wait = await self._until_next_due()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+                await asyncio.wait_for(self._wakeup.wait(), wait)
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the next queued check is due, or until the next look for checks
+        nobody woke this worker for (``idle_poll``), whichever comes first."""
+        due = await self._repo.next_check_due()
+        if due is None:
+            return self._idle_poll
+        return min(max((due - self._clock()).total_seconds(), 0.005), self._idle_poll)
 
     async def run_due(self) -> bool:
         """Run the checks due now, several at once. True when any was run."""

@@ -66,7 +66,11 @@ class RetryPolicy:
 
 
 class NotificationWorker(BackgroundWorker):
-    """Runs until stopped; wakes at once when a webhook queues something (see :meth:`wake`)."""
+    """Runs until stopped; wakes at once when a webhook queues something (see :meth:`wake`).
+
+    Otherwise it sleeps until the next notification it knows of is due, and at most
+    ``idle_poll`` seconds: then it looks for work nobody woke it for.
+    """
 
     def __init__(
         self,

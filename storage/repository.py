@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Row,
     Select,
@@ -1015,26 +1016,36 @@ class Repository:
             return (await conn.execute(query)).all()
 
     async def next_notification_due(self) -> datetime | None:
+        """When the next pending notification may be sent (None: none is pending)."""
+        return await self._earliest(
+            outbox.c.next_attempt_at,
+            outbox.c.claimed_until,
+            outbox.c.status == NotificationStatus.PENDING.value,
+        )
+
+    async def next_check_due(self) -> datetime | None:
+        """When the next queued check may run (None: none is queued)."""
+        return await self._earliest(session_checks.c.due_at, session_checks.c.claimed_until)
+
+    async def _earliest(
+        self,
+        due_at: ColumnElement[datetime],
+        claimed_until: ColumnElement[datetime | None],
+        *where: ColumnElement[bool],
+    ) -> datetime | None:
+        """The earliest time a queued row may be taken: its due time, or the end of its lease
+        while it is claimed."""
+        due = case(
+            (and_(claimed_until.is_not(None), claimed_until > due_at), claimed_until),
+            else_=due_at,
+        )
         async with self._db.engine.connect() as conn:
-            # A claimed row is not due before its lease ends.
-            due = case(
-                (
-                    and_(
-                        outbox.c.claimed_until.is_not(None),
-                        outbox.c.claimed_until > outbox.c.next_attempt_at,
-                    ),
-                    outbox.c.claimed_until,
-                ),
-                else_=outbox.c.next_attempt_at,
-            )
             value: datetime | None = await conn.scalar(
-                select(func.min(type_coerce(due, UTCDateTime))).where(
-                    outbox.c.status == NotificationStatus.PENDING.value
-                )
+                select(func.min(type_coerce(due, UTCDateTime))).where(*where)
             )
-            if value is not None and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            return value
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 def _queue(

@@ -360,3 +360,25 @@ async def test_webhook_batches_in_opposite_orders_on_two_instances_do_not_deadlo
         await blocker.close()
         await first.close()
         await second.close()
+
+
+async def test_a_check_an_instance_queued_before_it_stopped_is_run_by_the_others(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit, database_url: str
+) -> None:
+    """Instances behind one address do not only wait to be woken: one may queue work and
+    stop before doing it, and the others look for such work every second."""
+    apps, _ = await start_two(start_bot, xendit)
+    [(sid, ref), *_] = await make_links(apps, tg, xendit, 1, amount=lambda i: 40_000 + i)
+    await xendit.complete(sid, send_capture=False, send_session_event=False)  # no webhook
+    # A third instance: a customer opened the return page there, it queued a check of the
+    # session with Xendit, and it stopped.
+    gone = await Database.connect(database_url)
+    try:
+        link = await Repository(gone).get_link_by_ref(ref)
+        assert link is not None
+        await Repository(gone).request_check(link.id, sid, reason="return_page")
+    finally:
+        await gone.close()
+    await tg.wait_for(lambda: notices_naming(tg, ref) == 1, timeout=5)
+    await settled(apps, tg, [ref])
+    assert notices_naming(tg, ref) == 1

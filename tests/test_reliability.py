@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import time
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bot.app import Paybot
 from storage import LinkStatus, NotificationStatus, Repository
@@ -282,6 +283,34 @@ async def test_creating_a_link_retries_a_429_then_succeeds(
     posts = [r for r in xendit.requests if r.method == "POST" and r.path == "/sessions"]
     assert [r.status for r in posts] == [429, 201]
     assert len(xendit.created()) == 1
+
+
+async def test_an_idle_bot_alone_on_its_database_sends_it_nothing(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    """A polling bot is the only process of its bot (Telegram lets one poll): it queued all
+    the work itself and woke its workers when it did. Idle, its workers wait for that, or
+    for the next thing due, and do not ask the database every second whether there is work.
+    """
+    _, sid = await make_link(tg, xendit)
+    await idle(paybot)
+    assert paybot.db is not None
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = paybot.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await asyncio.sleep(3)  # a span with nothing to do: nothing may reach the database
+        assert statements == []
+        mark = tg.mark()
+        await xendit.complete(sid)  # and woken, it does the work at once
+        await tg.wait_message(MERCHANT, contains="PAID", since=mark, timeout=5)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements, "the payment was read and written through the same engine"
 
 
 async def test_reconciliation_finds_a_paid_link_whose_webhook_never_came(
