@@ -278,6 +278,17 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def _leave_start_up_objects_out_of_collections() -> None:
+    """Move what start-up made (modules, the app and its parts, about 140,000 objects) out of
+    the garbage collector's reach (``gc.freeze``): they live as long as the process.
+
+    Otherwise every full collection walks all of them, a pause of 50 ms or more on this
+    machine, a few times a minute under load: a /pay that meets one waits for it. Objects
+    made later are collected as usual.
+    """
+    gc.freeze()
+
+
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or until ``stop`` is set), then shut down cleanly."""
     stop = stop or asyncio.Event()
@@ -287,6 +298,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     bot = Paybot(settings)
     try:
         await bot.start()
+        _leave_start_up_objects_out_of_collections()
         await stop.wait()
         log.info("shutting down")
     finally:
