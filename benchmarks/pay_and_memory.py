@@ -3,8 +3,9 @@
 The bot runs as its own process (``python -m bot``, exactly as deployed) against the stand-in
 Telegram and Xendit in this process, which answer at once. Figures:
 
-- the bot's own added time for /pay: the reply's arrival at Telegram minus the moment
-  Telegram handed the update to the bot, less the time the Xendit stand-in itself took to
+- the bot's own added time for /pay: the reply's arrival at Telegram (the stand-in's
+  sendMessage handler starting) minus the moment Telegram handed the update to the bot (the
+  getUpdates answer written to the bot's connection), less the time the Xendit stand-in took to
   answer POST /sessions (from the request's arrival to its answer being ready: the issue asks
   for the bot's time "with Xendit answering at once"). The round trip to Xendit stays in.
   p50/p99 while 20 merchants type at once: each types a /pay (2 to 5 seconds on a phone),

@@ -668,6 +668,25 @@ async def test_telegram_get_me_and_catch_all(tg: FakeTelegram, botapi: httpx.Asy
     assert tg.outbox == []
 
 
+async def test_telegram_an_update_counts_as_delivered_once_its_answer_is_written(
+    tg: FakeTelegram, botapi: httpx.AsyncClient
+) -> None:
+    """``delivered_at`` (what the /pay benchmark counts the bot's time from) is when the
+    getUpdates answer carrying the update was handed to the bot: after the call came (not
+    when the update was pushed), before the bot has read it; a later delivery of the same
+    update does not move it."""
+    uid = tg.push_message(42, "/pay 5000")
+    response = await botapi.post("getUpdates", data={"timeout": "0"})
+    read = tg.clock()
+    assert [u["update_id"] for u in response.json()["result"]] == [uid]
+    [call] = tg.calls_for("getUpdates")
+    assert call.at < tg.delivered_at[uid] < read
+    first = tg.delivered_at[uid]
+    await botapi.post("getUpdates", data={"timeout": "0"})  # not confirmed: handed over again
+    assert tg.delivered_at[uid] == first
+    assert len(tg.calls_for("getUpdates")) == 2
+
+
 async def test_telegram_get_updates_long_polls_without_spinning(
     tg: FakeTelegram, botapi: httpx.AsyncClient
 ) -> None:

@@ -91,6 +91,7 @@ class Call:
     method: str
     params: dict[str, str]
     files: dict[str, bytes]
+    #: ``clock()`` when the request arrived (before the stand-in read its parameters).
     at: float
     #: HTTP status the fake answered with (0 while the request is still being handled).
     status: int = 0
@@ -205,7 +206,8 @@ class FakeTelegram(LocalServer):
         self.calls: list[Call] = []
         self.outbox: list[Sent] = []
         self.answered_callbacks: dict[str, dict[str, str]] = {}
-        #: update id -> ``clock()`` time when getUpdates handed it to the bot.
+        #: update id -> ``clock()`` time when getUpdates handed it to the bot (its answer
+        #: written to the bot's connection).
         self.delivered_at: dict[int, float] = {}
         self.inline_answers: dict[str, dict[str, str]] = {}
         self.menu_buttons: dict[int | None, JSONDict] = {}
@@ -585,9 +587,10 @@ class FakeTelegram(LocalServer):
         self._signal.fire()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        arrived = self.clock()  # before the stand-in's own work of reading the call
         method = request.match_info["method"]
         params, files, filenames = await _read_params(request)
-        call = Call(method=method, params=params, files=files, at=self.clock())
+        call = Call(method=method, params=params, files=files, at=arrived)
         self.calls.append(call)
         self._fire()
         try:
@@ -619,7 +622,16 @@ class FakeTelegram(LocalServer):
         call.status = 200
         call.response = result
         self._fire()
-        return web.json_response({"ok": True, "result": result})
+        response = web.json_response({"ok": True, "result": result})
+        if method == "getUpdates" and result:
+            # Delivered once the answer is written to the bot's connection: the stand-in's
+            # own time to encode and write it is not the bot's.
+            await response.prepare(request)
+            await response.write_eof()
+            delivered = self.clock()
+            for update in result:
+                self.delivered_at.setdefault(int(update["update_id"]), delivered)
+        return response
 
     async def _dispatch(self, req: _Request) -> Any:
         method = req.method
@@ -929,9 +941,6 @@ class FakeTelegram(LocalServer):
             return found[: max(1, min(limit, 100))] or None
 
         _, result = await self._signal.wait_until(available, max(0.0, timeout))
-        now = self.clock()
-        for update in result or []:
-            self.delivered_at.setdefault(int(update["update_id"]), now)
         return result or []
 
     async def _delete_webhook(self, req: _Request) -> Any:
