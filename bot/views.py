@@ -104,8 +104,9 @@ def _expired_at(link: Link) -> datetime:
 def card(link: Link, tz: ZoneInfo) -> Reply:
     """The card that answers ``/pay`` and edits itself as the link's state changes."""
     lang = link.language
+    amount = link_amount(link)
     common = {
-        "amount": link_amount(link),
+        "amount": amount,
         "description_line": _description_line(lang, link.description),
         "ref": link.short_ref,
     }
@@ -154,7 +155,7 @@ def card(link: Link, tz: ZoneInfo) -> Reply:
                 Button(_t(lang, "button_share"), switch_inline=ref),
             ),
             (
-                Button(_t(lang, "button_whatsapp"), url=whatsapp_url(link)),
+                Button(_t(lang, "button_whatsapp"), url=whatsapp_url(link, amount)),
                 Button(_t(lang, "button_cancel"), callback=f"cancel:{ref}"),
             ),
         ),
@@ -168,22 +169,24 @@ def _channel_line(link: Link) -> str:
     return _t(link.language, "paid_channel", channel=html.escape(channel))
 
 
-def customer_message(link: Link) -> str:
-    """Plain text the merchant forwards to the customer (WhatsApp, Telegram inline)."""
+def customer_message(link: Link, amount: str | None = None) -> str:
+    """Plain text the merchant forwards to the customer (WhatsApp, Telegram inline).
+    ``amount``: the link's amount already formatted, if the caller has it."""
     assert link.link_url is not None
+    amount = amount or link_amount(link)
     if link.description:
         return _t(
             link.language,
             "customer_message",
-            amount=link_amount(link),
+            amount=amount,
             description=link.description,
             url=link.link_url,
         )
-    return _t(link.language, "customer_message_plain", amount=link_amount(link), url=link.link_url)
+    return _t(link.language, "customer_message_plain", amount=amount, url=link.link_url)
 
 
-def whatsapp_url(link: Link) -> str:
-    return "https://wa.me/?text=" + quote(customer_message(link), safe="")
+def whatsapp_url(link: Link, amount: str | None = None) -> str:
+    return "https://wa.me/?text=" + quote(customer_message(link, amount), safe="")
 
 
 def qr_caption(link: Link) -> str:
