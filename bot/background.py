@@ -6,7 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
+
+
+def seconds_until(due: datetime, now: datetime, *, at_most: float) -> float:
+    """How long a worker sleeps before work due at ``due``: until then, but at least 5 ms
+    (work already due is looked at again soon, not in a busy loop) and at most ``at_most``
+    (its look for work nobody woke it for)."""
+    return min(max((due - now).total_seconds(), 0.005), at_most)
 
 
 class BackgroundWorker:

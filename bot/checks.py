@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.background import BackgroundWorker
+from bot.background import BackgroundWorker, seconds_until
 from bot.ingest import Surge
 from bot.money import get_currency, to_minor_units
 from bot.notifications import RetryPolicy
@@ -155,7 +155,7 @@ class SessionChecker(BackgroundWorker):
         due = await self._repo.next_check_due()
         if due is None:
             return self._idle_poll
-        return min(max((due - self._clock()).total_seconds(), 0.005), self._idle_poll)
+        return seconds_until(due, self._clock(), at_most=self._idle_poll)
 
     async def run_due(self) -> bool:
         """Run the checks due now, several at once. True when any was run."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.background import BackgroundWorker
+from bot.background import BackgroundWorker, seconds_until
 from bot.views import Delivery
 from storage import Notification, NotificationKind, Repository
 from storage.repository import utcnow
@@ -127,8 +127,7 @@ class NotificationWorker(BackgroundWorker):
         due = await self._repo.next_notification_due()
         if due is None:
             return None
-        wait = (due - self._clock()).total_seconds()
-        return min(max(wait, 0.005), self._idle_poll)
+        return seconds_until(due, self._clock(), at_most=self._idle_poll)
 
     async def deliver_due(self) -> bool:
         """Send what is due now, one message per chat at a time. True when anything was due.
