@@ -193,7 +193,7 @@ async def bot_rate(database_url: str, label: str) -> float:
 
 async def stored_events(db: Database) -> tuple[int, int]:
     """Webhook events stored, and in how many transactions (one timestamp per batch)."""
-    async with db.engine.connect() as conn:
+    async with db.connection() as conn:
         row = (
             await conn.execute(
                 select(func.count(), func.count(distinct(webhook_events.c.received_at)))

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -57,22 +58,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _roll_back_an_open_transaction(dbapi_connection: Any, _record: Any, state: Any) -> None:
-    """SQLite's reset of a connection given back to the pool: roll back only a transaction
-    that is still open.
-
-    SQLAlchemy's own reset rolls back on every return, and through aiosqlite a rollback is a
-    round trip to its thread: on the /pay path that was one more after each transaction, for
-    nothing, since :meth:`Database.transaction` commits or rolls back in that thread, and a
-    ``Connection`` that began a transaction ends it itself when closed
-    (``transaction_was_reset``). Only a transaction opened some other way is left to end.
-    """
-    if state.transaction_was_reset or state.terminate_only or not state.asyncio_safe:
-        return
-    if dbapi_connection.driver_connection.in_transaction:
-        dbapi_connection.rollback()
-
-
 def _closed_connections_are_replaced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Hand out no connection the server has closed (a restart, a fail-over, an idle
     timeout): the pool throws it away and opens another.
@@ -86,13 +71,17 @@ def _closed_connections_are_replaced(dbapi_connection: Any, _record: Any, _proxy
 
 
 class Database:
-    """Owns the engine. ``await Database.connect(url)`` also migrates the schema to head."""
+    """Owns the engine. ``await Database.connect(url)`` also migrates the schema to head.
+
+    Everything reaches the database through :meth:`transaction`, :meth:`connection` or
+    :meth:`begin`. On PostgreSQL each takes a connection from the engine's pool. On SQLite,
+    which takes one writer at a time, the process keeps one connection and lends it to one
+    user at a time (:class:`_OneSQLiteConnection`).
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # SQLite: a synchronous connection over aiosqlite's own (see _sync_connection_for).
-        self._sync_connection: Connection | None = None
-        self._sync_raw: Any = None
+        self._sqlite = _OneSQLiteConnection(engine) if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -110,13 +99,10 @@ class Database:
         async_url = make_url(database_url_for_async(url))
         kwargs: dict[str, Any] = {}
         if async_url.get_backend_name() == "sqlite":
-            # SQLite allows one writer at a time. One shared connection serialises every
-            # transaction on this process's loop instead of failing with "database is locked".
+            # One connection, kept by _OneSQLiteConnection: the pool is never asked for two.
             kwargs["poolclass"] = AsyncAdaptedQueuePool
             kwargs["pool_size"] = 1
             kwargs["max_overflow"] = 0
-            kwargs["pool_timeout"] = 60
-            kwargs["pool_reset_on_return"] = None  # _roll_back_an_open_transaction does it
             database = async_url.database or ""
             if database and database != ":memory:":
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
@@ -126,7 +112,6 @@ class Database:
         engine = create_async_engine(async_url, **kwargs)
         if async_url.get_backend_name() == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(engine.sync_engine, "reset", _roll_back_an_open_transaction)
         else:
             event.listen(engine.sync_engine, "checkout", _closed_connections_are_replaced)
         db = cls(engine)
@@ -140,7 +125,7 @@ class Database:
         When the schema is already current (every start but the first after an upgrade),
         Alembic is not even imported: a smaller idle process.
         """
-        async with self.engine.begin() as connection:
+        async with self.begin() as connection:
             if self.dialect == "postgresql":
                 # Instances starting together migrate one after the other (the lock is held
                 # until this transaction ends); the later ones then find nothing to do.
@@ -164,73 +149,131 @@ class Database:
         under it (a restart, a fail-over; SQLAlchemy then discards the whole pool), it runs
         once more on a new connection instead of failing its caller.
         """
-        if self.dialect != "sqlite":
-            try:
-                async with self.engine.begin() as conn:
-                    return await conn.run_sync(work)
-            except DBAPIError as exc:
-                if not (repeatable and exc.connection_invalidated):
-                    raise
-                log.warning("the database server closed a connection; writing again on a new one")
+        if self._sqlite is not None:
+            return await self._sqlite.transaction(work)
+        try:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(work)
-        async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection  # aiosqlite.Connection
-            run_in_thread = getattr(driver, "_execute", None)
-            sqlite_connection = getattr(driver, "_conn", None)
-            if run_in_thread is None or sqlite_connection is None:  # pragma: no cover
-                await conn.rollback()
-                async with self.engine.begin() as fallback:
-                    return await fallback.run_sync(work)
+        except DBAPIError as exc:
+            if not (repeatable and exc.connection_invalidated):
+                raise
+            log.warning("the database server closed a connection; writing again on a new one")
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(work)
 
-            def run() -> T:
-                sync_conn = self._sync_connection_for(sqlite_connection)
-                with sync_conn.begin():
-                    return work(sync_conn)
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for the block, to read: what it began is rolled back at the end."""
+        if self._sqlite is None:
+            async with self.engine.connect() as conn:
+                yield conn
+        else:
+            async with self._sqlite.lend() as conn:
+                yield conn
 
-            result: T = await run_in_thread(run)
-            return result
-
-    def _sync_connection_for(self, sqlite_connection: Any) -> Connection:
-        """A synchronous SQLAlchemy connection over aiosqlite's own sqlite3 connection, made
-        in aiosqlite's thread and used only there, kept for as long as that connection lives.
-
-        Kept rather than taken from a pool and given back for each transaction: on this
-        machine, with the code gone cold between two merchants' messages, the checkout and the
-        check-in (with its reset) were a sixth of a transaction's CPU.
-        """
-        kept = self._sync_connection
-        if (
-            kept is None
-            or kept.invalidated
-            or kept.closed
-            or self._sync_raw is not sqlite_connection
-        ):
-            engine = create_engine(
-                "sqlite://",
-                creator=lambda: sqlite_connection,
-                poolclass=StaticPool,
-                pool_reset_on_return=None,  # never given back; begin() ends each transaction
-            )
-            kept = self._sync_connection = engine.connect()
-            self._sync_raw = sqlite_connection
-        return kept
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in one transaction, committed at the end of the block, or rolled
+        back if the block raises."""
+        if self._sqlite is None:
+            async with self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self._sqlite.lend() as conn, conn.begin():
+                yield conn
 
     async def ping(self) -> bool:
-        from sqlalchemy import text
-
         try:
             async with asyncio.timeout(2):
-                async with self.engine.connect() as connection:
+                async with self.connection() as connection:
                     await connection.execute(text("SELECT 1"))
         except Exception:
             return False
         return True
 
     async def close(self) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
         await self.engine.dispose()
-        self._sync_connection = self._sync_raw = None
+
+
+class _OneSQLiteConnection:
+    """The process's one SQLite connection, lent to one user at a time.
+
+    SQLite takes one writer at a time, so one connection serves all the process's work, in
+    turn, rather than several failing with "database is locked". It is kept for the
+    process's life instead of being taken from the pool and given back for each use: with
+    the code gone cold between two merchants' messages, the pool's checkout and check-in
+    (each through SQLAlchemy's greenlet bridge) cost a /pay more CPU than the statements of
+    its two transactions.
+
+    :meth:`transaction` runs a whole transaction in aiosqlite's thread, on a synchronous
+    SQLAlchemy connection over aiosqlite's own sqlite3 connection: one trip to that thread
+    per transaction, instead of one per statement.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock()
+        self._connection: AsyncConnection | None = None
+        self._driver: Any = None  # the aiosqlite.Connection under it
+        self._sync: Connection | None = None  # over the driver's sqlite3 connection
+
+    @asynccontextmanager
+    async def lend(self) -> AsyncIterator[AsyncConnection]:
+        """The connection, for this block alone; what the block left open is rolled back."""
+        async with self._lock:
+            conn = await self._open()
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction():
+                    await conn.rollback()
+                if self._driver is not None and self._driver.in_transaction:
+                    await self._driver.rollback()  # begun behind SQLAlchemy's back
+
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        async with self._lock:
+            await self._open()
+            sync = self._sync
+            assert sync is not None
+
+            def run() -> T:
+                with sync.begin():
+                    return work(sync)
+
+            result: T = await self._driver._execute(run)
+            return result
+
+    async def _open(self) -> AsyncConnection:
+        conn = self._connection
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                await conn.close()  # an invalidated one goes back to the pool, which drops it
+            conn = await self._engine.connect()
+            raw = await conn.get_raw_connection()
+            self._connection, self._driver, self._sync = conn, raw.driver_connection, None
+        if self._sync is None or self._sync.closed or self._sync.invalidated:
+            self._sync = await self._driver._execute(self._sync_over, self._driver._conn)
+        return conn
+
+    @staticmethod
+    def _sync_over(sqlite_connection: Any) -> Connection:
+        """A synchronous SQLAlchemy connection over aiosqlite's own sqlite3 connection; made
+        in aiosqlite's thread and used only there."""
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite_connection,
+            poolclass=StaticPool,
+            pool_reset_on_return=None,  # never given back; begin() ends each transaction
+        )
+        return engine.connect()
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._connection is not None:
+                await self._connection.close()
+            self._connection = self._driver = self._sync = None
 
 
 def head_revision() -> str:

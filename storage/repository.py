@@ -372,7 +372,7 @@ class Repository:
 
     async def fail_link(self, link_id: int, failure: str) -> Link:
         """Mark a link whose session could not be made."""
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 update(links)
                 .where(and_(links.c.id == link_id, links.c.status == LinkStatus.PENDING.value))
@@ -383,27 +383,27 @@ class Repository:
         return link
 
     async def get_link(self, link_id: int) -> Link | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return await self._fetch_link(conn, select(links).where(links.c.id == link_id))
 
     async def get_link_by_session(self, session_id: str) -> Link | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return await self._fetch_link(
                 conn, select(links).where(links.c.session_id == session_id)
             )
 
     async def get_link_by_reference(self, reference_id: str) -> Link | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return await self._fetch_link(
                 conn, select(links).where(links.c.reference_id == reference_id)
             )
 
     async def get_link_by_return_token(self, token: str) -> Link | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return await self._fetch_link(conn, select(links).where(links.c.return_token == token))
 
     async def get_link_by_ref(self, short_ref: str) -> Link | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return await self._fetch_link(
                 conn, select(links).where(links.c.short_ref == short_ref.upper())
             )
@@ -424,7 +424,7 @@ class Repository:
         return await self._move(link_id, LinkStatus.DRAFT, LinkStatus.CANCELED)
 
     async def _move(self, link_id: int, source: LinkStatus, target: LinkStatus) -> bool:
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             moved = await conn.execute(
                 update(links)
                 .where(and_(links.c.id == link_id, links.c.status == source.value))
@@ -443,7 +443,7 @@ class Repository:
             condition = and_(
                 condition, links.c.status.not_in([LinkStatus.DRAFT.value, LinkStatus.FAILED.value])
             )
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             total = int(
                 await conn.scalar(select(func.count()).select_from(links).where(condition)) or 0
             )
@@ -458,7 +458,7 @@ class Repository:
 
     async def day_summary(self, chat_id: int, start: datetime, end: datetime) -> DaySummary:
         """Paid between ``start`` and ``end``, and what is still waiting now."""
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             paid = (
                 await conn.execute(
                     select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
@@ -491,7 +491,7 @@ class Repository:
     async def links_created_between(
         self, chat_id: int, start: datetime, end: datetime
     ) -> list[Link]:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             rows = await conn.execute(
                 select(links)
                 .where(
@@ -507,7 +507,7 @@ class Repository:
             return [_link(row) for row in rows]
 
     async def get_language(self, user_id: int) -> str | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             value = await conn.scalar(select(users.c.language).where(users.c.user_id == user_id))
             return str(value) if value is not None else None
 
@@ -518,11 +518,11 @@ class Repository:
         stmt = stmt.on_conflict_do_update(
             index_elements=[users.c.user_id], set_={"language": language, "updated_at": now}
         )
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(stmt)
 
     async def links_of_user(self, user_id: int, *, limit: int = 10) -> list[Link]:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             rows = await conn.execute(
                 select(links)
                 .where(links.c.user_id == user_id)
@@ -532,7 +532,7 @@ class Repository:
             return [_link(row) for row in rows]
 
     async def links_for_chat(self, chat_id: int, *, limit: int = 10) -> list[Link]:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             rows = await conn.execute(
                 select(links)
                 .where(links.c.chat_id == chat_id)
@@ -636,7 +636,7 @@ class Repository:
         await self._request_checks(conn, {link_id: (session_id, reason)})
 
     async def request_check(self, link_id: int, session_id: str, *, reason: str) -> None:
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             await self._request_check(conn, link_id, session_id, reason=reason)
 
     async def enqueue_stale_checks(
@@ -644,7 +644,7 @@ class Repository:
     ) -> int:
         """Queue checks for links still ACTIVE past their expiry (plus grace) or older than the
         no-webhook age, skipping those checked recently. Returns how many were queued."""
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             rows = await conn.execute(
                 select(links.c.id, links.c.session_id)
                 .order_by(links.c.id)  # key order: no lock cycles with other instances
@@ -695,7 +695,7 @@ class Repository:
         self, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
     ) -> list[Check]:
         now = self._clock()
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             query = (
                 select(session_checks.c.link_id)
                 .where(
@@ -740,7 +740,7 @@ class Repository:
 
     async def finish_check(self, check: Check) -> None:
         """Drop a done check, unless newer news arrived while it ran (then run it again)."""
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             gone = await conn.execute(
                 delete(session_checks).where(
                     and_(
@@ -757,7 +757,7 @@ class Repository:
                 )
 
     async def retry_check(self, check: Check, *, at: datetime, error: str) -> None:
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 update(session_checks)
                 .where(session_checks.c.link_id == check.link.id)
@@ -768,7 +768,7 @@ class Repository:
         """Hand claimed checks back unrun (shutdown): due again at once, attempt not counted."""
         if not checks:
             return
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 update(session_checks)
                 .where(session_checks.c.link_id.in_([c.link.id for c in checks]))
@@ -782,7 +782,7 @@ class Repository:
         A notification its dead holder may have sent already goes out once more, exactly as
         it would when its lease ran out.
         """
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             checks = await conn.execute(
                 update(session_checks)
                 .where(session_checks.c.claimed_until.is_not(None))
@@ -801,7 +801,7 @@ class Repository:
             return int(checks.rowcount), int(notes.rowcount)
 
     async def pending_checks(self) -> int:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return int(await conn.scalar(select(func.count()).select_from(session_checks)) or 0)
 
     async def apply_session_truth(
@@ -895,7 +895,7 @@ class Repository:
         return await self._db.transaction(write, repeatable=True)
 
     async def count_events(self) -> int:
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             return int(await conn.scalar(select(func.count()).select_from(webhook_events)) or 0)
 
     # -- notification outbox -------------------------------------------------------------
@@ -905,7 +905,7 @@ class Repository:
     ) -> list[Notification]:
         """Claim due notifications for ``lease``; an unfinished claim is retaken after it."""
         now = self._clock()
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             query = (
                 select(outbox.c.id)
                 .where(
@@ -961,7 +961,7 @@ class Repository:
         if generation is None:
             await self._set_outbox(notification_ids, **values)
             return
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             ids = list(notification_ids)
             done = await conn.execute(
                 update(outbox)
@@ -1000,7 +1000,7 @@ class Repository:
         )
 
     async def _set_outbox(self, notification_ids: Sequence[int], **values: Any) -> None:
-        async with self._db.engine.begin() as conn:
+        async with self._db.begin() as conn:
             await conn.execute(
                 update(outbox).where(outbox.c.id.in_(list(notification_ids))).values(**values)
             )
@@ -1009,7 +1009,7 @@ class Repository:
         self, *, status: NotificationStatus | None = None
     ) -> Sequence[Row[Any]]:
         """Outbox rows, for the operator's view and for tests."""
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             query = select(outbox).order_by(outbox.c.id)
             if status is not None:
                 query = query.where(outbox.c.status == status.value)
@@ -1039,7 +1039,7 @@ class Repository:
             (and_(claimed_until.is_not(None), claimed_until > due_at), claimed_until),
             else_=due_at,
         )
-        async with self._db.engine.connect() as conn:
+        async with self._db.connection() as conn:
             value: datetime | None = await conn.scalar(
                 select(func.min(type_coerce(due, UTCDateTime))).where(*where)
             )

@@ -261,7 +261,7 @@ class Operator:
         """Checks and pending notifications the database still shows as claimed."""
         db = await Database.connect(self.database_url, migrate=False)
         try:
-            async with db.engine.connect() as conn:
+            async with db.connection() as conn:
                 checks = await conn.scalars(
                     select(session_checks.c.link_id).where(
                         session_checks.c.claimed_until.is_not(None)

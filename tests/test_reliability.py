@@ -130,7 +130,7 @@ async def test_a_crash_between_the_card_and_storing_its_session_loses_no_payment
     reference, and the merchant be told."""
     _, sid = await make_link(tg, xendit)
     assert paybot.db is not None
-    async with paybot.db.engine.begin() as conn:  # as it was before the session was stored
+    async with paybot.db.begin() as conn:  # as it was before the session was stored
         await conn.execute(
             update(links).values(
                 status=LinkStatus.PENDING.value,

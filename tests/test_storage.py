@@ -90,17 +90,17 @@ async def test_a_failed_transaction_writes_nothing_and_the_next_one_works(
     assert total == 2
 
 
-async def test_sqlite_rolls_back_a_transaction_left_open_on_a_pooled_connection(
+async def test_sqlite_rolls_back_what_a_user_of_its_one_connection_left_open(
     tmp_path: Path,
 ) -> None:
-    """SQLite's pool does not roll back every connection given back to it (through aiosqlite
-    each rollback is a trip to its thread); one left inside a transaction is still rolled
-    back, so the next user of the connection does not commit someone else's half-done work."""
+    """SQLite's one connection is lent to one user at a time. A transaction the last user
+    left open, even behind SQLAlchemy's back, is rolled back when the block ends, so the next
+    user does not commit someone else's half-done work."""
     from sqlalchemy import text
 
     db = await Database.connect(f"sqlite:///{tmp_path / 'paybot.db'}")
     try:
-        async with db.engine.connect() as conn:
+        async with db.connection() as conn:
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
@@ -108,14 +108,14 @@ async def test_sqlite_rolls_back_a_transaction_left_open_on_a_pooled_connection(
                 "INSERT INTO users (user_id, language, updated_at) VALUES (7, 'id', '2026-11-24')"
             )
             assert driver.in_transaction  # opened behind SQLAlchemy's back, not ended
-        async with db.engine.begin() as conn:
+        async with db.begin() as conn:
             await conn.execute(
                 text(
                     "INSERT INTO users (user_id, language, updated_at) "
                     "VALUES (8, 'en', '2026-11-24')"
                 )
             )
-        async with db.engine.connect() as conn:
+        async with db.connection() as conn:
             users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
     finally:
         await db.close()
