@@ -122,7 +122,7 @@ async def make_paid_links(database_url: str, xendit: FakeXendit) -> list[bytes]:
     """WEBHOOKS links, each with a session the stand-in Xendit knows and reports paid (so
     the confirmations the bot makes while it takes the webhooks succeed, as they would after
     an outage), and the ``payment_session.completed`` webhook for each."""
-    auth = {"Authorization": aiohttp.BasicAuth(xendit.secret_key, "").encode()}
+    auth = {"Authorization": aiohttp.encode_basic_auth(xendit.secret_key)}
     sessions: list[tuple[str, str]] = []
     async with aiohttp.ClientSession(headers=auth) as http:
         semaphore = asyncio.Semaphore(32)
