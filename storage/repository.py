@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     delete,
@@ -81,18 +82,28 @@ _NOTIFY: dict[LinkStatus, NotificationKind] = {
 _DIALECTS: dict[str, Any] = {"sqlite": sqlite, "postgresql": postgresql}
 
 
-#: Only what a webhook needs of its link: ingestion reads one per webhook, so no more.
-_LINKS_BY_SESSION_OR_REFERENCE = select(
-    links.c.id, links.c.short_ref, links.c.session_id, links.c.reference_id
-).where(
-    or_(
-        links.c.session_id.in_(bindparam("session_ids", expanding=True)),
-        and_(
-            links.c.session_id.is_(None),
-            links.c.reference_id.in_(bindparam("references", expanding=True)),
-        ),
+def _links_by_session_or_reference(name: str) -> Select[Any]:
+    """Only what a webhook needs of its link: ingestion reads one per webhook, so no more.
+
+    PostgreSQL takes each list as one array parameter (``= ANY``): one statement whatever
+    the batch's size, compiled once by SQLAlchemy and prepared once by asyncpg, where an
+    ``IN`` list is rendered anew for each size. SQLite has no arrays: ``IN``.
+    """
+
+    def among(column: ColumnElement[Any], values: str) -> ColumnElement[bool]:
+        if name == "postgresql":
+            return column == any_(bindparam(values, type_=postgresql.ARRAY(column.type)))
+        return column.in_(bindparam(values, expanding=True))
+
+    return select(links.c.id, links.c.short_ref, links.c.session_id, links.c.reference_id).where(
+        or_(
+            among(links.c.session_id, "session_ids"),
+            and_(links.c.session_id.is_(None), among(links.c.reference_id, "references")),
+        )
     )
-)
+
+
+_LINKS_BY_SESSION_OR_REFERENCE = {name: _links_by_session_or_reference(name) for name in _DIALECTS}
 
 
 _NEW_LINK_COLUMNS = (
@@ -559,7 +570,7 @@ class Repository:
 
         def write(conn: Connection) -> list[tuple[EventOutcome, str | None]]:
             rows = conn.execute(
-                _LINKS_BY_SESSION_OR_REFERENCE,
+                _LINKS_BY_SESSION_OR_REFERENCE[dialect],
                 {
                     "session_ids": list({ev.session_id for ev in events}),
                     "references": list({ev.reference_id for ev in events}),
