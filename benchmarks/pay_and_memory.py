@@ -18,6 +18,9 @@ Telegram and Xendit in this process, which answer at once. Figures:
   at Xendit's standard live limit of 600 requests a minute (the stand-in enforces it: every
   payment is confirmed with GET /sessions/{id} before the merchant is told);
 - the process's resident memory idle, and after the load;
+- beside each typing load, the disk's fsync stalls meanwhile (a probe writes and fsyncs a
+  file next to the database every 20 ms): a commit waits out a stall, and every /pay behind
+  it waits too, so a bad p99 with a stall is the disk's, not the bot's;
 - the 20 merchants again with the bot in webhook mode (``TELEGRAM_MODE=webhook``, as several
   instances behind one address run): the update is POSTed to the bot as Telegram does, and the
   time counts from that POST.
@@ -35,7 +38,10 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
@@ -87,6 +93,47 @@ def xendit_time(xendit: FakeXendit, reply_text: str | None) -> float:
     ]
     assert request.answered_at is not None
     return request.answered_at - request.at
+
+
+@contextmanager
+def disk_stalls(directory: str, *, over: float = 0.02) -> Iterator[list[float]]:
+    """Watch the disk under the bot's database: fsync a 4 KB write every 20 ms, as a commit
+    does, and collect how long each fsync took that took over ``over`` seconds.
+
+    A stall of the disk holds every commit behind it, and so every /pay waiting for one; on a
+    shared VM they come and go. Printed beside the latencies, they tell the disk's share of
+    a bad p99 from the bot's.
+    """
+    stalls: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        with open(os.path.join(directory, "disk-probe"), "wb") as probe:
+            while not done.wait(0.02):
+                probe.write(b"x" * 4096)
+                probe.flush()
+                started = time.perf_counter()
+                os.fsync(probe.fileno())
+                took = time.perf_counter() - started
+                if took > over:
+                    stalls.append(took)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield stalls
+    finally:
+        done.set()
+        watcher.join()
+
+
+def stalls_text(stalls: list[float]) -> str:
+    if not stalls:
+        return "no fsync of the disk took over 20 ms meanwhile"
+    return (
+        f"the disk stalled meanwhile: {len(stalls)} fsync(s) over 20 ms, "
+        f"the longest {max(stalls) * 1000:.0f} ms"
+    )
 
 
 #: One /pay: (reply's arrival minus the update's delivery, the same less the Xendit
@@ -151,10 +198,11 @@ async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int
                 await asyncio.sleep(rng.uniform(*TYPING))
                 added.append(await pay(chat, f"/pay {30_000 + n} item {n}"))
 
-        await asyncio.gather(*(merchant(chat) for chat in merchants))
+        with disk_stalls(tmp) as stalls:
+            await asyncio.gather(*(merchant(chat) for chat in merchants))
         print(
             f"/pay in webhook mode, {MERCHANTS} merchants typing at once: "
-            f"{len(added)} links; bot's added time {figures(added)}"
+            f"{len(added)} links; bot's added time {figures(added)}; {stalls_text(stalls)}"
         )
 
 
@@ -197,14 +245,15 @@ async def main() -> None:
 
             started = time.perf_counter()
             cpu_before = cpu_seconds(bot.process.pid)
-            await asyncio.gather(*(merchant(chat) for chat in merchants))
+            with disk_stalls(tmp) as stalls:
+                await asyncio.gather(*(merchant(chat) for chat in merchants))
             elapsed = time.perf_counter() - started
             total = MERCHANTS * PAYS_EACH
             cpu = cpu_seconds(bot.process.pid) - cpu_before
             print(
                 f"/pay, {MERCHANTS} merchants typing at once: {total} links in {elapsed:.1f} s; "
                 f"bot's added time {figures(added)}; the bot's CPU {cpu / total * 1000:.2f} ms "
-                "per /pay (all its work in that time, over the links made)"
+                f"per /pay (all its work in that time, over the links made); {stalls_text(stalls)}"
             )
 
             same: list[Timing] = []
