@@ -227,10 +227,11 @@ class _OneSQLiteConnection:
             try:
                 yield conn
             finally:
-                if conn.in_transaction():
-                    await conn.rollback()
-                if self._driver is not None and self._driver.in_transaction:
-                    await self._driver.rollback()  # begun behind SQLAlchemy's back
+                if not (conn.invalidated or conn.closed):  # else _open replaces it
+                    if conn.in_transaction():
+                        await conn.rollback()
+                    if self._driver.in_transaction:
+                        await self._driver.rollback()  # begun behind SQLAlchemy's back
 
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         async with self._lock:

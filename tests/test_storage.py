@@ -120,3 +120,33 @@ async def test_sqlite_rolls_back_what_a_user_of_its_one_connection_left_open(
     finally:
         await db.close()
     assert users == [8]
+
+
+async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
+    tmp_path: Path,
+) -> None:
+    """A connection SQLAlchemy has invalidated (after an error it took for a lost
+    connection) is not lent again: the next user gets a new one, and what was committed
+    before is there."""
+    from sqlalchemy import text
+
+    db = await Database.connect(f"sqlite:///{tmp_path / 'paybot.db'}")
+    insert_user = text(
+        "INSERT INTO users (user_id, language, updated_at) VALUES (:id, 'id', '2026-11-24')"
+    )
+    try:
+        async with db.begin() as conn:
+            await conn.execute(insert_user, {"id": 1})
+        async with db.connection() as conn:
+            before = (await conn.get_raw_connection()).driver_connection
+            await conn.invalidate()
+        await db.transaction(lambda c: c.execute(insert_user, {"id": 2}))
+        async with db.connection() as conn:
+            after = (await conn.get_raw_connection()).driver_connection
+            users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
+    finally:
+        await db.close()
+    assert before is not None
+    assert after is not None
+    assert after is not before
+    assert sorted(users) == [1, 2]
