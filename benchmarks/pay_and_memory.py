@@ -59,6 +59,7 @@ PAYS_EACH = 15
 TYPING = (2.0, 5.0)  # seconds to type a /pay on a phone
 SAME_INSTANT_ROUNDS = 5
 FLASH_SALE = 200
+DISK_STALL = 0.02  # seconds: an fsync longer than this is counted as the disk stalling
 
 
 def rss_mb(pid: int) -> float:
@@ -96,9 +97,9 @@ def xendit_time(xendit: FakeXendit, reply_text: str | None) -> float:
 
 
 @contextmanager
-def disk_stalls(directory: str, *, over: float = 0.02) -> Iterator[list[float]]:
-    """Watch the disk under the bot's database: fsync a 4 KB write every 20 ms, as a commit
-    does, and collect how long each fsync took that took over ``over`` seconds.
+def disk_stalls(directory: str) -> Iterator[list[float]]:
+    """Watch the disk under the bot's database: fsync a 4 KB write every ``DISK_STALL``
+    seconds, as a commit does, and collect how long each fsync took that took longer.
 
     A stall of the disk holds every commit behind it, and so every /pay waiting for one; on a
     shared VM they come and go. Printed beside the latencies, they tell the disk's share of
@@ -109,13 +110,13 @@ def disk_stalls(directory: str, *, over: float = 0.02) -> Iterator[list[float]]:
 
     def watch() -> None:
         with open(os.path.join(directory, "disk-probe"), "wb") as probe:
-            while not done.wait(0.02):
+            while not done.wait(DISK_STALL):
                 probe.write(b"x" * 4096)
                 probe.flush()
                 started = time.perf_counter()
                 os.fsync(probe.fileno())
                 took = time.perf_counter() - started
-                if took > over:
+                if took > DISK_STALL:
                     stalls.append(took)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -128,10 +129,11 @@ def disk_stalls(directory: str, *, over: float = 0.02) -> Iterator[list[float]]:
 
 
 def stalls_text(stalls: list[float]) -> str:
+    limit = f"{DISK_STALL * 1000:.0f} ms"
     if not stalls:
-        return "no fsync of the disk took over 20 ms meanwhile"
+        return f"no fsync of the disk took over {limit} meanwhile"
     return (
-        f"the disk stalled meanwhile: {len(stalls)} fsync(s) over 20 ms, "
+        f"the disk stalled meanwhile: {len(stalls)} fsync(s) over {limit}, "
         f"the longest {max(stalls) * 1000:.0f} ms"
     )
 
