@@ -73,26 +73,21 @@ def _closed_connections_are_replaced(dbapi_connection: Any, _record: Any, _proxy
 class Database:
     """Owns the engine. ``await Database.connect(url)`` also migrates the schema to head.
 
-    Everything reaches the database through :meth:`transaction`, :meth:`connection` or
-    :meth:`begin`. On PostgreSQL each takes a connection from the engine's pool. On SQLite,
-    which takes one writer at a time, the process keeps one connection and lends it to one
-    user at a time (:class:`_OneSQLiteConnection`).
+    Everything reaches the database through :meth:`transaction`, :meth:`autocommit`,
+    :meth:`connection` or :meth:`begin`. On PostgreSQL each takes a connection from the
+    engine's pool. On SQLite, which takes one writer at a time, the process keeps one
+    connection and lends it to one user at a time (:class:`_OneSQLiteConnection`).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sqlite = _OneSQLiteConnection(engine) if engine.dialect.name == "sqlite" else None
+        # The same pool; its connections are handed out in autocommit mode.
+        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
-
-    @property
-    def writers(self) -> int:
-        """How many write transactions are worth running at once: SQLite takes one writer at
-        a time; PostgreSQL takes several, and each spends most of its time waiting on the
-        server, so a second one keeps this process busy meanwhile."""
-        return 1 if self.dialect == "sqlite" else 2
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> Database:
@@ -151,14 +146,33 @@ class Database:
         """
         if self._sqlite is not None:
             return await self._sqlite.transaction(work)
+        return await self._run_on_server(self.engine, work, repeatable=repeatable)
+
+    async def autocommit(self, work: Callable[[Connection], T], *, repeatable: bool = False) -> T:
+        """Run ``work(connection)`` where, on PostgreSQL, each statement commits by itself.
+
+        For work that writes in one statement: it then costs no ``BEGIN`` and no ``COMMIT``,
+        each a round trip to the server, and the statement is durable when it returns. On
+        SQLite the whole of ``work`` is one transaction, as with :meth:`transaction`: there
+        the commit costs an fsync, not a round trip, and one for all of ``work`` is cheaper.
+        ``repeatable`` is as for :meth:`transaction`.
+        """
+        if self._sqlite is not None:
+            return await self._sqlite.transaction(work)
+        return await self._run_on_server(self._autocommit_engine, work, repeatable=repeatable)
+
+    @staticmethod
+    async def _run_on_server(
+        engine: AsyncEngine, work: Callable[[Connection], T], *, repeatable: bool
+    ) -> T:
         try:
-            async with self.engine.begin() as conn:
+            async with engine.begin() as conn:
                 return await conn.run_sync(work)
         except DBAPIError as exc:
             if not (repeatable and exc.connection_invalidated):
                 raise
             log.warning("the database server closed a connection; writing again on a new one")
-        async with self.engine.begin() as conn:
+        async with engine.begin() as conn:
             return await conn.run_sync(work)
 
     @asynccontextmanager

@@ -1,4 +1,4 @@
-"""Group commit (bot/ingest.py): batches, results to the right callers, writers in flight."""
+"""Group commit (bot/ingest.py): batches, results to the right callers, one batch at a time."""
 
 from __future__ import annotations
 
@@ -62,30 +62,6 @@ async def test_what_arrives_meanwhile_is_one_batch_and_each_caller_gets_its_own(
     assert commit.batches == 2
 
 
-async def test_two_writers_have_two_batches_in_flight_and_no_more() -> None:
-    writer = GatedWriter()
-    commit: GroupCommit[int, str] = GroupCommit(writer.write, writers=2)
-    first = asyncio.create_task(commit.submit(0))
-    await writer.started(1)
-    second = asyncio.create_task(commit.submit(1))
-    await writer.started(2)  # the second batch did not wait for the first
-    later = [asyncio.create_task(commit.submit(n)) for n in range(2, 5)]
-    for _ in range(5):
-        await asyncio.sleep(0)
-    assert writer.batches == [[0], [1]]  # both writers busy: the rest gathers
-
-    writer.open(1)  # the second finishes first: its caller does not wait for the first
-    assert await second == "stored 1"
-    await writer.started(3)
-    assert writer.batches[2] == [2, 3, 4]
-    assert not first.done()
-    writer.open(0)
-    writer.open(2)
-    assert await first == "stored 0"
-    assert await asyncio.gather(*later) == ["stored 2", "stored 3", "stored 4"]
-    assert writer.most_in_flight == 2
-
-
 async def test_a_failed_batch_fails_its_own_callers_only() -> None:
     async def write(batch: Sequence[int]) -> list[int]:
         if 13 in batch:
@@ -98,15 +74,35 @@ async def test_a_failed_batch_fails_its_own_callers_only() -> None:
     assert await commit.submit(4) == 8
 
 
-async def test_close_waits_for_batches_in_flight() -> None:
+async def test_close_writes_the_batch_in_flight_and_what_waits_behind_it() -> None:
     writer = GatedWriter()
-    commit: GroupCommit[int, str] = GroupCommit(writer.write, writers=2)
+    commit: GroupCommit[int, str] = GroupCommit(writer.write)
     submitted = asyncio.create_task(commit.submit(7))
     await writer.started(1)
+    waiting = asyncio.create_task(commit.submit(8))
+    for _ in range(5):
+        await asyncio.sleep(0)
     closing = asyncio.create_task(commit.close())
     for _ in range(5):
         await asyncio.sleep(0)
     assert not closing.done()  # a batch is still being written
     writer.open(0)
+    await writer.started(2)  # and the one that gathered behind it is written too
+    assert writer.batches[1] == [8]
+    assert not closing.done()
+    writer.open(1)
     await asyncio.wait_for(closing, 2)
     assert await submitted == "stored 7"
+    assert await waiting == "stored 8"
+
+
+async def test_close_with_nothing_to_write_returns_at_once() -> None:
+    writer = GatedWriter()
+    commit: GroupCommit[int, str] = GroupCommit(writer.write)
+    await asyncio.wait_for(commit.close(), 1)  # never used
+    writer_task = asyncio.create_task(commit.submit(1))
+    await writer.started(1)
+    writer.open(0)
+    assert await writer_task == "stored 1"
+    await asyncio.wait_for(commit.close(), 1)  # used, idle
+    assert writer.batches == [[1]]

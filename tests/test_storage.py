@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from storage import Database, LinkStatus, NewLink, Repository
+from storage import Database, EventOutcome, LinkStatus, NewLink, Repository, SessionEvent
+from storage.tables import webhook_events
 
 
 @pytest.mark.parametrize("draft", [False, True])
@@ -150,3 +152,101 @@ async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
     assert after is not None
     assert after is not before
     assert sorted(users) == [1, 2]
+
+
+async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_per_link(
+    database_url: str,
+) -> None:
+    """One batch holding every case a webhook can be. PostgreSQL writes a batch in one
+    statement, SQLite in two: both must store the same events, queue the same checks and
+    answer each webhook the same."""
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    db = await Database.connect(database_url)
+    try:
+        repo = Repository(db, clock=lambda: now)
+
+        ids: dict[int, int] = {}
+
+        async def link(n: int, *, with_session: bool = True) -> None:
+            made = await repo.create_link(
+                NewLink(f"WH{n:06d}", f"pb-WH{n:06d}", 1001, 1001, "en", 10_000 * n, "IDR", None)
+            )
+            ids[n] = made.id
+            if with_session:
+                await repo.activate_link(
+                    made.id,
+                    session_id=f"ps-{n}",
+                    link_url="https://checkout.example/x",
+                    expires_at=now + timedelta(hours=1),
+                )
+
+        for n in (1, 2, 3):
+            await link(n)
+        await link(4, with_session=False)  # Xendit's answer to /pay not stored yet
+
+        def webhook(event: str, n: int) -> SessionEvent:
+            return SessionEvent(
+                event=f"payment_session.{event}",
+                session_id=f"ps-{n}",
+                reference_id=f"pb-WH{n:06d}",
+                payload=f'{{"n": {n}, "event": "{event}"}}',
+            )
+
+        first = await repo.record_session_webhooks([webhook("completed", 3)])
+        assert first == [(EventOutcome.ACCEPTED, "WH000003")]
+        outcomes = await repo.record_session_webhooks(
+            [
+                webhook("completed", 1),
+                webhook("expired", 2),  # both for one link: one check, for the completion
+                webhook("completed", 2),
+                webhook("completed", 1),  # a copy in the same batch
+                webhook("completed", 3),  # stored by the batch before
+                webhook("expired", 3),  # new, for a link whose check is queued already
+                webhook("completed", 9),  # no link of ours
+                webhook("completed", 4),  # found by its reference
+            ]
+        )
+        checks = await repo.claim_checks(limit=10)
+        async with db.connection() as conn:
+            stored = (
+                await conn.execute(
+                    select(
+                        webhook_events.c.event,
+                        webhook_events.c.dedup_key,
+                        webhook_events.c.link_id,
+                        webhook_events.c.payload,
+                        webhook_events.c.received_at,
+                    )
+                )
+            ).all()
+    finally:
+        await db.close()
+    ok, dup = EventOutcome.ACCEPTED, EventOutcome.DUPLICATE
+    assert outcomes == [
+        (ok, "WH000001"),
+        (ok, "WH000002"),
+        (ok, "WH000002"),
+        (dup, "WH000001"),
+        (dup, "WH000003"),
+        (ok, "WH000003"),
+        (EventOutcome.UNKNOWN_SESSION, None),
+        (ok, "WH000004"),
+    ]
+    assert {(c.link.short_ref, c.session_id, c.reason, c.generation) for c in checks} == {
+        ("WH000001", "ps-1", "payment_session.completed", 1),
+        ("WH000002", "ps-2", "payment_session.completed", 1),
+        ("WH000003", "ps-3", "payment_session.expired", 2),  # made due again, one newer
+        ("WH000004", "ps-4", "payment_session.completed", 1),
+    }
+
+    def event_row(event: str, n: int) -> tuple[str, str, int, str, datetime]:
+        return (f"payment_session.{event}", f"ps-{n}", ids[n], webhook(event, n).payload, now)
+
+    assert sorted(tuple(row) for row in stored) == [
+        event_row("completed", 1),
+        event_row("completed", 2),
+        event_row("completed", 3),
+        event_row("completed", 4),
+        event_row("expired", 2),
+        event_row("expired", 3),
+    ]
