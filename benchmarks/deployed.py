@@ -81,8 +81,11 @@ async def bot_process(
             **(extra_env or {}),
         }
     )
+    # -P: the current directory does not come first on sys.path, so the bot is the code
+    # beside this file (PYTHONPATH), even when run from another checkout's directory.
     process = await asyncio.create_subprocess_exec(
         sys.executable,
+        "-P",
         "-m",
         "bot",
         cwd=cwd,
