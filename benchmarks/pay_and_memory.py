@@ -23,7 +23,8 @@ Telegram and Xendit in this process, which answer at once. Figures:
   it waits too, so a bad p99 with a stall is the disk's, not the bot's;
 - the 20 merchants again with the bot in webhook mode (``TELEGRAM_MODE=webhook``, as several
   instances behind one address run): the update is POSTed to the bot as Telegram does, and the
-  time counts from that POST.
+  time counts from the moment the POST's body is written to the bot's connection (as in
+  polling mode from the moment the getUpdates answer is).
 
     python benchmarks/pay_and_memory.py
 """
@@ -43,6 +44,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -163,6 +165,17 @@ async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int
         "PUBLIC_URL": "https://paybot.example.com",
         "TELEGRAM_WEBHOOK_SECRET": secret,
     }
+    body_sent: dict[int, float] = {}  # update id -> when the POST's body went to the socket
+
+    async def on_chunk_sent(
+        _session: aiohttp.ClientSession,
+        context: Any,
+        _params: aiohttp.TraceRequestChunkSentParams,
+    ) -> None:
+        body_sent[context.trace_request_ctx["update_id"]] = tg.clock()  # just before the write
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_chunk_sent.append(on_chunk_sent)
     async with (
         bot_process(
             tg,
@@ -172,7 +185,7 @@ async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int
             cwd=tmp,
             extra_env=env,
         ) as bot,
-        aiohttp.ClientSession() as http,
+        aiohttp.ClientSession(trace_configs=[tracing]) as http,
     ):
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
         rng = random.Random(6)
@@ -184,12 +197,14 @@ async def webhook_mode(tg: FakeTelegram, xendit: FakeXendit, merchants: list[int
             [update] = [u for u in tg.updates if u["update_id"] == update_id]
             tg.updates.remove(update)  # Telegram POSTs it instead of handing it to getUpdates
             body = json.dumps(update).encode()
-            posted = tg.clock()
             url = f"{bot.url}/webhooks/telegram"
-            async with http.post(url, data=body, headers=headers) as response:
+            context = {"update_id": update_id}
+            async with http.post(
+                url, data=body, headers=headers, trace_request_ctx=context
+            ) as response:
                 assert response.status == 200, response.status
             reply = await tg.wait_message(chat, since=mark, timeout=30)
-            raw = reply.at - posted
+            raw = reply.at - body_sent[update_id]
             return raw, raw - xendit_time(xendit, reply.text)
 
         for chat in merchants:
