@@ -677,9 +677,10 @@ class Repository:
         the process dies the next instant. Links only move when Xendit's API confirms
         (:meth:`apply_session_truth`).
 
-        Two statements: the links are read, then the events and their checks written. On
-        PostgreSQL the write is one statement that commits by itself, so the batch costs two
-        round trips to the server, not five (see :meth:`Database.autocommit`).
+        The links are read, then the events and their checks written: on PostgreSQL in one
+        statement that commits by itself, so a batch costs two round trips to the server, not
+        five (see :meth:`Database.autocommit`); on SQLite in two statements, in the batch's one
+        transaction.
         """
         now = self._clock()
         dialect = self._db.dialect
