@@ -157,9 +157,9 @@ async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
 async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_per_link(
     database_url: str,
 ) -> None:
-    """One batch holding every case a webhook can be. PostgreSQL writes a batch in one
-    statement, SQLite in two: both must store the same events, queue the same checks and
-    answer each webhook the same."""
+    """One batch holding every case a webhook can be. PostgreSQL writes a batch's events and
+    checks in one statement, SQLite in two: both must store the same events, queue the same
+    checks and answer each webhook the same."""
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     db = await Database.connect(database_url)
     try:
