@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storage import Database, EventOutcome, LinkStatus, NewLink, Repository, SessionEvent
-from storage.tables import webhook_events
+from storage.tables import users, webhook_events
 
 
 @pytest.mark.parametrize("draft", [False, True])
@@ -55,10 +55,6 @@ async def test_a_failed_transaction_writes_nothing_and_the_next_one_works(
     """``Database.transaction`` rolls back what its work wrote when the work fails (on
     SQLite it keeps one connection in aiosqlite's thread across transactions: a failed one
     must leave nothing open on it)."""
-    from sqlalchemy import func, insert, select
-
-    from storage.tables import users
-
     db = await Database.connect(database_url)
     now = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -98,8 +94,6 @@ async def test_sqlite_rolls_back_what_a_user_of_its_one_connection_left_open(
     """SQLite's one connection is lent to one user at a time. A transaction the last user
     left open, even behind SQLAlchemy's back, is rolled back when the block ends, so the next
     user does not commit someone else's half-done work."""
-    from sqlalchemy import text
-
     db = await Database.connect(f"sqlite:///{tmp_path / 'paybot.db'}")
     try:
         async with db.connection() as conn:
@@ -130,8 +124,6 @@ async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
     """A connection SQLAlchemy has invalidated (after an error it took for a lost
     connection) is not lent again: the next user gets a new one, and what was committed
     before is there."""
-    from sqlalchemy import text
-
     db = await Database.connect(f"sqlite:///{tmp_path / 'paybot.db'}")
     insert_user = text(
         "INSERT INTO users (user_id, language, updated_at) VALUES (:id, 'id', '2026-11-24')"
