@@ -26,8 +26,29 @@ from telegram.ext import (
 )
 
 from bot.sandbox.common import serving
+from bot.sandbox.xendit import load_spec, project_schemas, spec_path
 from tests.fakes import FakeTelegram, FakeXendit
-from tests.fakes.xendit import PAYMENT_SCHEMA, SESSION_SCHEMA, schema_errors
+from tests.fakes.xendit import CREATE_SCHEMA, PAYMENT_SCHEMA, SESSION_SCHEMA, schema_errors
+
+# --------------------------------------------------------------------------- schemas
+
+
+@pytest.mark.skipif(
+    not spec_path().is_file(),
+    reason="Xendit's OpenAPI file is not here (XENDIT_OPENAPI_SPEC, or ../shared/specs)",
+)
+def test_the_projects_schemas_are_xendits_published_ones() -> None:
+    """The fake checks requests against the project's copy of Xendit's schemas; where
+    Xendit's published file is available, every schema in the copy is the published one, and
+    the copy holds every schema the three it checks against refer to."""
+    published = load_spec()["components"]["schemas"]
+    ours = project_schemas()["components"]["schemas"]
+    assert {CREATE_SCHEMA, SESSION_SCHEMA, PAYMENT_SCHEMA} <= ours.keys()
+    for name, schema in ours.items():
+        assert schema == published[name], f"{name} differs from Xendit's published schema"
+        for ref in re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(schema)):
+            assert ref in ours, f"{name} refers to {ref}, which the copy lacks"
+
 
 # --------------------------------------------------------------------------- fixtures
 

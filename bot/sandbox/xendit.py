@@ -3,7 +3,8 @@
 It serves ``POST /sessions``, ``GET /sessions/{id}`` and ``POST /sessions/{id}/cancel`` on
 127.0.0.1 (ephemeral port) the way ``/work/shared/docs/xendit-payment-sessions.md``
 describes them: HTTP Basic auth with the secret key, request bodies validated against
-``Payment_Session_CreateSessionRequestPublicSchema`` from Xendit's own OpenAPI file plus the
+``Payment_Session_CreateSessionRequestPublicSchema`` (the project's copy of Xendit's OpenAPI
+schemas, ``xendit_schemas.json``) plus the
 documented business rules, and errors shaped ``{"error_code", "message", "errors"?}``.
 It can also play Xendit's side of webhooks (``payment.capture``,
 ``payment_session.completed`` / ``.expired``) towards the bot's webhook endpoint.
@@ -52,6 +53,7 @@ __all__ = [
     "SchemaError",
     "WebhookResult",
     "load_spec",
+    "project_schemas",
     "schema_errors",
     "spec_path",
 ]
@@ -146,8 +148,16 @@ _PAYMENT_KEYS = ("payment_token_id", "payment_request_id", "payment_id")
 # --------------------------------------------------------------------------- OpenAPI spec
 
 
+#: The schemas the fake checks requests and answers against: the project's own copy of the
+#: parts of Xendit's published OpenAPI document it uses (session create request, session,
+#: payment), so the tests need nothing outside the repository. ``tests/test_fakes.py``
+#: checks the copy against Xendit's file where that file is available (:func:`spec_path`).
+PROJECT_SCHEMAS = Path(__file__).with_name("xendit_schemas.json")
+
+
 def spec_path() -> Path:
-    """``$XENDIT_OPENAPI_SPEC``, else ``<repo>/../shared/specs/xendit-payments-openapi.yaml``."""
+    """Xendit's published OpenAPI file: ``$XENDIT_OPENAPI_SPEC``, else
+    ``<repo>/../shared/specs/xendit-payments-openapi.yaml`` (it may not exist)."""
     override = os.environ.get(SPEC_ENV_VAR)
     if override:
         return Path(override)
@@ -155,40 +165,40 @@ def spec_path() -> Path:
 
 
 def spec_available() -> bool:
-    """Whether requests can be checked against Xendit's schemas here: the spec file and the
-    validator (a development dependency) are both present."""
+    """Whether requests can be checked against the schemas here: the validator (a
+    development dependency) is installed."""
     try:
         import openapi_schema_validator  # noqa: F401
-        import yaml  # noqa: F401
     except ImportError:
         return False
-    return spec_path().is_file()
-
-
-@functools.cache
-def _load_spec_file(path: str) -> JSONDict:
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        spec = yaml.load(fh, Loader=loader)  # noqa: S506 - a SafeLoader
-    if not isinstance(spec, dict) or "components" not in spec:
-        raise ValueError(f"{path} is not an OpenAPI document with components")
-    return cast(JSONDict, spec)
+    return True
 
 
 def load_spec() -> JSONDict:
-    """The parsed OpenAPI document (read once per process per path)."""
-    return _load_spec_file(str(spec_path()))
+    """Xendit's published OpenAPI document (:func:`spec_path`), parsed."""
+    import yaml
+
+    with spec_path().open(encoding="utf-8") as fh:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        spec = yaml.load(fh, Loader=loader)  # noqa: S506 - a SafeLoader
+    if not isinstance(spec, dict) or "components" not in spec:
+        raise ValueError(f"{spec_path()} is not an OpenAPI document with components")
+    return cast(JSONDict, spec)
 
 
 @functools.cache
-def _validator(path: str, schema_name: str) -> Any:
+def project_schemas() -> JSONDict:
+    """The project's copy of Xendit's schemas (:data:`PROJECT_SCHEMAS`), read once."""
+    return cast(JSONDict, json.loads(PROJECT_SCHEMAS.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def _validator(schema_name: str) -> Any:
     from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-    components = _load_spec_file(path)["components"]
-    if schema_name not in components.get("schemas", {}):
-        raise KeyError(f"schema {schema_name!r} not in {path}")
+    components = project_schemas()["components"]
+    if schema_name not in components["schemas"]:
+        raise KeyError(f"schema {schema_name!r} not in {PROJECT_SCHEMAS}")
     root = {"$ref": f"#/components/schemas/{schema_name}", "components": components}
     return OAS30Validator(root, format_checker=oas30_format_checker)
 
@@ -205,7 +215,7 @@ def schema_errors(schema_name: str, instance: Any, *, prefix: str = "/body") -> 
     Messages follow Xendit's (AJV) style: ``must have required property 'mode'``.  One error
     per path (nullable violations are reported once).
     """
-    validator = _validator(str(spec_path()), schema_name)
+    validator = _validator(schema_name)
     found: list[SchemaError] = []
     seen: set[str] = set()
     errors = sorted(
@@ -356,8 +366,8 @@ class FakeXendit(LocalServer):
         business_id: str = "6630a1b2c3d4e5f600000001",
         validate_schemas: bool | None = True,
     ) -> None:
-        """``validate_schemas``: check requests against Xendit's OpenAPI schemas (True: the
-        spec must be there, as in the tests; None: when available, as in the sandbox)."""
+        """``validate_schemas``: check requests against Xendit's schemas (True: the validator
+        must be installed, as in the tests; None: when it is, as in the sandbox)."""
         self.validate_schemas = spec_available() if validate_schemas is None else validate_schemas
         self.secret_key = secret_key
         self.callback_token = callback_token
@@ -418,7 +428,7 @@ class FakeXendit(LocalServer):
         if self._runner is not None:
             return
         if self.validate_schemas:
-            load_spec()  # fail fast (and once) if the spec is missing
+            _validator(CREATE_SCHEMA)  # fail fast (and once) without the validator
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
