@@ -151,7 +151,7 @@ class NotificationWorker(BackgroundWorker):
             slot = self._next_slot.get(chat_id, 0.0)
             group: list[Notification] = []
             if not self._stopping and slot <= now:
-                group = _coalescable(notes, self._max_summary)
+                group = self._fitting(_coalescable(notes, self._max_summary))
                 sending.append(group)
                 self._next_slot[chat_id] = now + self._pacing.interval(chat_id)
             chosen = {note.id for note in group}
@@ -163,6 +163,21 @@ class NotificationWorker(BackgroundWorker):
         await asyncio.gather(*(self._deliver(group) for group in sending))
         self._forget_old_slots(now)
         return True
+
+    def _fitting(self, group: list[Notification]) -> list[Notification]:
+        """The longest start of ``group`` whose summary fits in one Telegram message; the
+        rest waits for the chat's next slot. (Long descriptions are shortened in a summary,
+        but a line full of ``&`` still escapes to five times its length.)"""
+        if len(group) <= 1 or self._summarise(group).reply.fits():
+            return group
+        fits, too_many = 1, len(group)  # one note is its own message, made to fit
+        while too_many - fits > 1:
+            middle = (fits + too_many) // 2
+            if self._summarise(group[:middle]).reply.fits():
+                fits = middle
+            else:
+                too_many = middle
+        return group[:fits]
 
     def _restart_slot(self, chat_id: int) -> None:
         """Count the chat's pause from when Telegram took the message: the bot-wide limiter

@@ -39,6 +39,16 @@ def parse_period(args: Sequence[str], today: date) -> tuple[date, date]:
     return start, end
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ``'`` before what would start a
+    formula. A description is whatever was typed after /pay, e.g. ``=HYPERLINK(...)``."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 class Reports:
     def __init__(self, repository: Repository, tz: ZoneInfo) -> None:
         self._repo = repository
@@ -78,7 +88,8 @@ class Reports:
         for link in links:
             amount = from_minor_units(link.amount_minor, get_currency(link.currency))
             writer.writerow(
-                [
+                inert_cell(cell)
+                for cell in [
                     link.short_ref,
                     self._local(link.created_at),
                     link.status.value,

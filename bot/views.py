@@ -7,7 +7,7 @@ HTML message with an inline keyboard.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,6 +46,10 @@ class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
 
+    def fits(self, limit: int | None = None) -> bool:
+        """Whether Telegram takes this text (``limit``: a caption's, say; else a message's)."""
+        return telegram_length(self.text) <= (TEXT_LIMIT if limit is None else limit)
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -57,6 +61,80 @@ class Delivery:
 
 def _t(language: str, key: str, /, **values: object) -> str:
     return i18n.text(language, key, **values)
+
+
+# -- Telegram's limits -----------------------------------------------------------------------
+
+#: Characters in a message, a media caption, and a callback answer (toast); bytes of a
+#: button's callback data. Telegram counts UTF-16 code units (an emoji can be two).
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+TOAST_LIMIT = 200
+CALLBACK_DATA_LIMIT = 64
+#: A description in a list or summary line, escaped (one line each, many per message).
+LIST_DESCRIPTION = 48
+#: Whatever a user typed that a reply quotes back (an amount, a reference, an expiry).
+ECHO_LIMIT = 64
+ELLIPSIS = "…"
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it. Counted on the HTML as sent, tags and entities
+    included: never less than what Telegram counts after parsing it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` HTML-escaped, in at most ``limit`` (UTF-16 units): shortened with "…" when
+    longer. Shortened before escaping, so a cut never falls inside ``&amp;`` and the like."""
+    escaped = html.escape(text)
+    if telegram_length(escaped) <= limit:
+        return escaped
+    room = limit - telegram_length(ELLIPSIS)
+    if room <= 0:
+        return ""
+    used = kept = 0
+    for char in text:
+        size = telegram_length(html.escape(char))
+        if used + size > room:
+            break
+        used += size
+        kept += 1
+    return html.escape(text[:kept].rstrip()) + ELLIPSIS
+
+
+def clip_plain(text: str, limit: int) -> str:
+    """Plain ``text`` (no markup) in at most ``limit`` UTF-16 units, with "…" if cut."""
+    if telegram_length(text) <= limit:
+        return text
+    room = limit - telegram_length(ELLIPSIS)
+    kept = text.encode("utf-16-le")[: 2 * max(room, 0)].decode("utf-16-le", errors="ignore")
+    return kept.rstrip() + ELLIPSIS
+
+
+def echo(text: str) -> str:
+    """What a user typed, quoted back in a reply: escaped and kept short."""
+    return clip(text, ECHO_LIMIT)
+
+
+def _fit_description(
+    language: str, description: str | None, render: Callable[[str], str], limit: int
+) -> str:
+    """``render(description_line)`` with the longest description that keeps it within
+    ``limit``: the rest of the text is fixed, so the description gives way."""
+    if not description:
+        return render("")
+    line = _t(language, "description_line", description=html.escape(description))
+    text = render(line)
+    if telegram_length(text) <= limit:
+        return text
+    fixed = telegram_length(render("")) + telegram_length(
+        _t(language, "description_line", description="")
+    )
+    room = limit - fixed
+    if room < 2 * len(ELLIPSIS):
+        return render("")
+    return render(_t(language, "description_line", description=clip(description, room)))
 
 
 def format_time(moment: datetime, tz: ZoneInfo, language: str) -> str:
@@ -85,12 +163,6 @@ def minor_amount(minor: int, currency_code: str) -> str:
     return format_amount(from_minor_units(minor, currency), currency)
 
 
-def _description_line(language: str, description: str | None) -> str:
-    if not description:
-        return ""
-    return _t(language, "description_line", description=html.escape(description))
-
-
 def _expired_at(link: Link) -> datetime:
     """When the link stopped being payable: its expiry, or earlier if Xendit said so sooner."""
     if link.expires_at is None:
@@ -105,17 +177,12 @@ def card(link: Link, tz: ZoneInfo) -> Reply:
     """The card that answers ``/pay`` and edits itself as the link's state changes."""
     lang = link.language
     amount = link_amount(link)
-    common = {
-        "amount": amount,
-        "description_line": _description_line(lang, link.description),
-        "ref": link.short_ref,
-    }
     ref = link.short_ref
     if link.status is LinkStatus.DRAFT:
         currency = get_currency(link.currency)
         words = amount_in_words(from_minor_units(link.amount_minor, currency), currency, lang)
         return Reply(
-            _t(lang, "card_confirm", words=html.escape(words), **common),
+            _described(link, "card_confirm", words=html.escape(words)),
             (
                 (
                     Button(_t(lang, "button_confirm"), callback=f"confirm:{ref}"),
@@ -125,29 +192,28 @@ def card(link: Link, tz: ZoneInfo) -> Reply:
         )
     if link.status is LinkStatus.COMPLETED:
         return Reply(
-            _t(
-                lang,
+            _described(
+                link,
                 "card_paid",
                 time=format_time(link.paid_at or link.updated_at, tz, lang),
                 channel_line=_channel_line(link),
-                **common,
             )
         )
     if link.status is LinkStatus.EXPIRED:
         return Reply(
-            _t(lang, "card_expired", time=format_time(_expired_at(link), tz, lang), **common),
+            _described(link, "card_expired", time=format_time(_expired_at(link), tz, lang)),
             ((Button(_t(lang, "button_reissue"), callback=f"reissue:{ref}"),),),
         )
     if link.status is LinkStatus.CANCELED:
         return Reply(
-            _t(lang, "card_canceled", **common),
+            _described(link, "card_canceled"),
             ((Button(_t(lang, "button_reissue"), callback=f"reissue:{ref}"),),),
         )
     if link.status is LinkStatus.FAILED or link.link_url is None:
-        return Reply(_t(lang, "card_failed", **common))
+        return Reply(_described(link, "card_failed"))
     expires = format_time(link.expires_at, tz, lang) if link.expires_at else "—"
     return Reply(
-        _t(lang, "card_waiting", expires=expires, url=html.escape(link.link_url), **common),
+        _described(link, "card_waiting", expires=expires, url=html.escape(link.link_url)),
         (
             (Button(_t(lang, "button_open"), url=link.link_url),),
             (
@@ -160,6 +226,24 @@ def card(link: Link, tz: ZoneInfo) -> Reply:
             ),
         ),
     )
+
+
+def _described(link: Link, key: str, *, limit: int = TEXT_LIMIT, **values: object) -> str:
+    """The text ``key`` about ``link`` (its amount, reference and description), within
+    ``limit``: a long description is shortened to fit, never the rest."""
+    lang = link.language
+
+    def render(description_line: str) -> str:
+        return _t(
+            lang,
+            key,
+            amount=link_amount(link),
+            ref=link.short_ref,
+            description_line=description_line,
+            **values,
+        )
+
+    return _fit_description(lang, link.description, render, limit)
 
 
 def _channel_line(link: Link) -> str:
@@ -185,18 +269,31 @@ def customer_message(link: Link, amount: str | None = None) -> str:
     return _t(link.language, "customer_message_plain", amount=amount, url=link.link_url)
 
 
+def shared_message(link: Link) -> str:
+    """:func:`customer_message` as Telegram HTML, for the inline share (sent as HTML):
+    what the merchant typed shows literally, and a long description is shortened to fit."""
+    assert link.link_url is not None
+    lang = link.language
+    amount = html.escape(link_amount(link))
+    url = html.escape(link.link_url)
+    if not link.description:
+        return _t(lang, "customer_message_plain", amount=amount, url=url)
+
+    def render(description: str) -> str:
+        return _t(lang, "customer_message", amount=amount, description=description, url=url)
+
+    text = render(html.escape(link.description))
+    if telegram_length(text) <= TEXT_LIMIT:
+        return text
+    return render(clip(link.description, TEXT_LIMIT - telegram_length(render(""))))
+
+
 def whatsapp_url(link: Link, amount: str | None = None) -> str:
     return "https://wa.me/?text=" + quote(customer_message(link, amount), safe="")
 
 
 def qr_caption(link: Link) -> str:
-    return _t(
-        link.language,
-        "qr_caption",
-        amount=link_amount(link),
-        description_line=_description_line(link.language, link.description),
-        ref=link.short_ref,
-    )
+    return _described(link, "qr_caption", limit=CAPTION_LIMIT)
 
 
 # -- notifications ---------------------------------------------------------------------------
@@ -208,30 +305,27 @@ def notification(note: Notification, tz: ZoneInfo) -> Delivery:
     if note.kind is NotificationKind.CARD:
         assert link.card_message_id is not None
         return Delivery(card(link, tz), edit_message_id=link.card_message_id)
-    common = {
-        "amount": link_amount(link),
-        "description_line": _description_line(lang, link.description),
-        "ref": link.short_ref,
-    }
     if note.kind is NotificationKind.PAID:
         return Delivery(
             Reply(
-                _t(
-                    lang,
+                _described(
+                    link,
                     "paid",
                     time=format_time(link.paid_at or link.updated_at, tz, lang),
                     channel_line=_channel_line(link),
-                    **common,
                 )
             )
         )
     return Delivery(
-        Reply(_t(lang, "expired", time=format_time(_expired_at(link), tz, lang), **common))
+        Reply(_described(link, "expired", time=format_time(_expired_at(link), tz, lang)))
     )
 
 
 def summary(notes: Sequence[Notification], tz: ZoneInfo) -> Delivery:
-    """Several payments (or expiries) for one chat in one message: a flash sale."""
+    """Several payments (or expiries) for one chat in one message: a flash sale.
+
+    Each description is shortened to a line's worth; how many notes one message can carry
+    is the worker's choice (:meth:`Reply.fits`)."""
     first = notes[0].link
     lang = first.language
     paid = notes[0].kind is NotificationKind.PAID
@@ -239,8 +333,9 @@ def summary(notes: Sequence[Notification], tz: ZoneInfo) -> Delivery:
     lines = []
     for note in notes:
         link = note.link
-        description = f" · {html.escape(link.description)}" if link.description else ""
-        lines.append(f"• <b>{link_amount(link)}</b>{description} · <code>{link.short_ref}</code>")
+        lines.append(
+            f"• <b>{link_amount(link)}</b>{_list_description(link)} · <code>{link.short_ref}</code>"
+        )
     return Delivery(
         Reply(
             _t(
@@ -254,12 +349,19 @@ def summary(notes: Sequence[Notification], tz: ZoneInfo) -> Delivery:
     )
 
 
+def _list_description(link: Link) -> str:
+    """`` · description``, shortened for a line in a list or summary; "" without one."""
+    if not link.description:
+        return ""
+    return f" · {clip(link.description, LIST_DESCRIPTION)}"
+
+
 # -- problems --------------------------------------------------------------------------------
 
 
 def amount_problem(language: str, error: AmountError, currency: Currency, maximum: Decimal) -> str:
     """Explain a bad amount and repeat the usage."""
-    shown = html.escape(error.text.strip())
+    shown = echo(error.text.strip())
     reason = error.reason
     if reason is AmountProblem.MISSING:
         problem = _t(language, "amount_missing")
@@ -308,19 +410,27 @@ def links_page(
     waiting_only: bool,
     tz: ZoneInfo,
 ) -> Reply:
+    """One page of /links or /unpaid: up to ``page_size`` links, fewer if that many would
+    not fit in one message (the next page then starts where this one stopped)."""
     title = _t(language, "unpaid_title" if waiting_only else "links_title", total=total)
     if not page:
         empty = _t(language, "unpaid_empty" if waiting_only else "links_empty")
         return Reply(f"{title}\n\n{empty}")
-    lines = [title, ""]
+    hint = _t(language, "links_hint")
+    entries = []
     for link in page:
         when = format_time(link.created_at, tz, language)
-        description = f" · {html.escape(link.description)}" if link.description else ""
-        lines.append(
-            f"{STATUS_ICON[link.status]} <b>{link_amount(link)}</b>{description}\n"
+        entries.append(
+            f"{STATUS_ICON[link.status]} <b>{link_amount(link)}</b>{_list_description(link)}\n"
             f"    <code>{link.short_ref}</code> · {when}"
         )
-    lines += ["", _t(language, "links_hint")]
+    text = ""
+    shown = len(entries)
+    while shown > 0:
+        text = "\n".join([title, "", *entries[:shown], "", hint])
+        if telegram_length(text) <= TEXT_LIMIT or shown == 1:
+            break
+        shown -= 1
     kind = "u" if waiting_only else "a"
     nav: list[Button] = []
     if offset > 0:
@@ -329,11 +439,9 @@ def links_page(
                 _t(language, "button_newer"), callback=f"links:{kind}:{max(0, offset - page_size)}"
             )
         )
-    if offset + page_size < total:
-        nav.append(
-            Button(_t(language, "button_older"), callback=f"links:{kind}:{offset + page_size}")
-        )
-    return Reply("\n".join(lines), (tuple(nav),) if nav else ())
+    if offset + shown < total:
+        nav.append(Button(_t(language, "button_older"), callback=f"links:{kind}:{offset + shown}"))
+    return Reply(text, (tuple(nav),) if nav else ())
 
 
 def today(language: str, day: date, summary: DaySummary, currency_code: str) -> Reply:

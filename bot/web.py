@@ -35,6 +35,15 @@ def _too_large() -> web.Response:
     return _error(413, "body_too_large", f"bodies above {MAX_WEBHOOK_BYTES} bytes are refused")
 
 
+def _secret_matches(given: str | None, expected: bytes) -> bool:
+    """Whether a secret header holds ``expected``, in constant time. aiohttp hands over bytes
+    that are not UTF-8 as lone surrogates; encoding them back the same way (not strictly,
+    which raises) makes such a header simply wrong: 401, not 500."""
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected)
+
+
 class XenditWebhook:
     """``POST /webhooks/xendit``: verify, parse, store in one transaction, then answer 200."""
 
@@ -43,8 +52,7 @@ class XenditWebhook:
         self._token = callback_token.get_secret_value().encode()
 
     async def handle(self, request: web.Request) -> web.Response:
-        given = request.headers.get("x-callback-token")
-        if given is None or not hmac.compare_digest(given.encode(), self._token):
+        if not _secret_matches(request.headers.get("x-callback-token"), self._token):
             log.warning("webhook refused: bad x-callback-token from %s", request.remote)
             return _error(401, "invalid_callback_token", "missing or wrong x-callback-token")
         if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
@@ -85,7 +93,7 @@ class TelegramWebhook:
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-        if given is None or not hmac.compare_digest(given.encode(), self._secret):
+        if not _secret_matches(given, self._secret):
             log.warning("Telegram update refused: bad secret token from %s", request.remote)
             return _error(
                 401, "invalid_secret_token", "missing or wrong X-Telegram-Bot-Api-Secret-Token"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ParseMode
 
 from bot.languages import Languages
 from bot.payments import Merchant
-from bot.telegram.sender import keyboard
-from bot.views import Reply
+from bot.telegram.sender import keyboard, plain_text
+from bot.views import TOAST_LIMIT, Reply, clip_plain
 
 
 async def merchant_of(update: Update, languages: Languages) -> Merchant | None:
@@ -46,6 +44,4 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> Message:
 
 def toast(html_text: str) -> str:
     """A callback answer is plain text of at most 200 characters."""
-    plain = re.sub(r"<[^>]+>", "", html_text).replace("&lt;", "<").replace("&gt;", ">")
-    plain = plain.replace("&amp;", "&")
-    return plain if len(plain) <= 200 else plain[:199] + "…"
+    return clip_plain(plain_text(html_text), TOAST_LIMIT)

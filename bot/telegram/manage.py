@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import html
 from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
@@ -125,7 +124,7 @@ class ManageCommands:
             except XenditError:
                 link = await self._payments.find_link(merchant, ref)  # show what we know
         except LinkNotFound:
-            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=html.escape(ref))))
+            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
             return
         sent = await answer(message, views.card(link, self._tz))
         await self._payments.set_card(link, sent.message_id)
@@ -149,7 +148,7 @@ class ManageCommands:
         try:
             outcome, link = await self._payments.cancel(merchant, ref)
         except LinkNotFound:
-            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=html.escape(ref))))
+            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
             return
         except XenditError:
             await answer(message, Reply(i18n.text(lang, "xendit_unreachable_now")))

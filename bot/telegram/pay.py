@@ -104,7 +104,7 @@ class PayCommands:
         try:
             amount_text, description, expiry = split_pay_args(list(context.args or []))
         except BadExpiry as exc:
-            await answer(message, Reply(i18n.text(lang, "bad_expiry", text=html.escape(str(exc)))))
+            await answer(message, Reply(i18n.text(lang, "bad_expiry", text=views.echo(str(exc)))))
             return
         try:
             await self._payments.create_link(
@@ -131,7 +131,9 @@ class PayCommands:
         if isinstance(exc, DescriptionTooLong):
             return Reply(i18n.text(lang, "description_too_long", max=exc.args[0]))
         assert isinstance(exc, LinkNotCreated)
-        return Reply(i18n.text(lang, exc.failure.value, message=html.escape(exc.detail)))
+        # Xendit's explanation: keep a long one from taking the reply over Telegram's limit.
+        detail = views.clip(exc.detail, 500)
+        return Reply(i18n.text(lang, exc.failure.value, message=detail))
 
     async def card_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """QR, cancel, re-issue, and confirm/discard of a large amount."""
@@ -159,7 +161,7 @@ class PayCommands:
                 await query.answer()
                 await edit(query, Reply(i18n.text(lang, "draft_discarded")))
         except LinkNotFound:
-            await query.answer(toast(i18n.text(lang, "ref_not_found", ref=html.escape(ref))))
+            await query.answer(toast(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
         except NotAllowed:
             await query.answer(
                 toast(i18n.text(lang, "not_allowed", user_id=merchant.user_id)), show_alert=True

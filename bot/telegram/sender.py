@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,7 +18,25 @@ from telegram.error import (
 )
 
 from bot.notifications import DeliveryError
-from bot.views import Button, Delivery, Reply
+from bot.views import TEXT_LIMIT, Button, Delivery, Reply, clip_plain
+
+#: 400s that mean the chat itself is gone: no other form of the message can get through.
+_CHAT_GONE = (
+    "chat not found",
+    "peer_id_invalid",
+    "user is deactivated",
+    "bot was blocked",
+    "bot was kicked",
+    "chat was deactivated",
+    "chat is deactivated",
+)
+#: 400s of an edit whose message is gone or not ours: the card cannot be edited, ever.
+_MESSAGE_GONE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -34,6 +54,16 @@ def _button(button: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(button.label, callback_data=button.callback)
 
 
+def plain_text(html_text: str) -> str:
+    """Telegram HTML as the plain text it shows: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def _is_any(message: str, needles: tuple[str, ...]) -> bool:
+    lowered = message.lower()
+    return any(needle in lowered for needle in needles)
+
+
 class TelegramSender:
     """Delivers the outbox: new messages, and edits of a link's payment card."""
 
@@ -41,35 +71,60 @@ class TelegramSender:
         self._bot = bot
 
     async def deliver(self, chat_id: int, delivery: Delivery) -> None:
+        """Send (or edit) the delivery's message. A 400 other than a vanished chat (too long,
+        HTML Telegram cannot parse, a button it refuses) never drops it: the same words go
+        again as plain text, then without buttons; still refused, it is retried later."""
         reply = delivery.reply
-        try:
-            if delivery.edit_message_id is None:
-                await self._bot.send_message(
-                    chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
-                )
-            else:
-                await self._bot.edit_message_text(
-                    reply.text,
-                    chat_id=chat_id,
-                    message_id=delivery.edit_message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply),
-                )
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise DeliveryError(str(exc), retry_after=seconds) from exc
-        except Forbidden as exc:
-            raise DeliveryError(str(exc), permanent=True) from exc
-        except ChatMigrated as exc:
-            raise DeliveryError(f"chat migrated to {exc.new_chat_id}", permanent=True) from exc
-        except InvalidToken as exc:
-            raise DeliveryError(str(exc)) from exc
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return  # the card already shows this: done
-            # "chat not found", "message to edit not found" and the like: any 400 is final,
-            # the same request would be refused again.
-            raise DeliveryError(str(exc), permanent=True) from exc
-        except TelegramError as exc:  # NetworkError, TimedOut, 5xx
-            raise DeliveryError(str(exc)) from exc
+        plain = clip_plain(plain_text(reply.text), TEXT_LIMIT)
+        attempts: list[tuple[str, ParseMode | None, InlineKeyboardMarkup | None]] = [
+            (reply.text, ParseMode.HTML, keyboard(reply)),
+            (plain, None, keyboard(reply)),
+        ]
+        if reply.buttons:
+            attempts.append((plain, None, None))
+        for number, (text, parse_mode, markup) in enumerate(attempts, start=1):
+            try:
+                await self._send(chat_id, delivery, text, parse_mode, markup)
+                return
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                raise DeliveryError(str(exc), retry_after=seconds) from exc
+            except Forbidden as exc:
+                raise DeliveryError(str(exc), permanent=True) from exc
+            except ChatMigrated as exc:
+                raise DeliveryError(f"chat migrated to {exc.new_chat_id}", permanent=True) from exc
+            except InvalidToken as exc:
+                raise DeliveryError(str(exc)) from exc
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return  # the card already shows this: done
+                if _is_any(exc.message, _CHAT_GONE) or (
+                    delivery.edit_message_id is not None and _is_any(exc.message, _MESSAGE_GONE)
+                ):
+                    raise DeliveryError(str(exc), permanent=True) from exc
+                if number == len(attempts):
+                    # Even the plainest form was refused: keep it, and try again later.
+                    raise DeliveryError(str(exc)) from exc
+            except TelegramError as exc:  # NetworkError, TimedOut, 5xx
+                raise DeliveryError(str(exc)) from exc
+
+    async def _send(
+        self,
+        chat_id: int,
+        delivery: Delivery,
+        text: str,
+        parse_mode: ParseMode | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        # parse_mode=None, given explicitly, overrides the bot's default (HTML): plain text.
+        if delivery.edit_message_id is None:
+            await self._bot.send_message(chat_id, text, parse_mode=parse_mode, reply_markup=markup)
+        else:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=delivery.edit_message_id,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+            )

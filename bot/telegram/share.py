@@ -14,6 +14,7 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
+from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
 
 from bot import i18n, views
@@ -46,7 +47,11 @@ class ShareInline:
             id=link.short_ref,
             title=i18n.text(link.language, "inline_title", amount=amount),
             description=link.description or link.short_ref,
-            input_message_content=InputTextMessageContent(views.customer_message(link)),
+            # Sent as HTML (said here, not left to the bot's default): the description is
+            # the merchant's text and must show as typed.
+            input_message_content=InputTextMessageContent(
+                views.shared_message(link), parse_mode=ParseMode.HTML
+            ),
             reply_markup=InlineKeyboardMarkup(
                 [
                     [
