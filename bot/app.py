@@ -12,8 +12,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -43,6 +43,7 @@ from bot.telegram.updates import TrackedUpdateProcessor
 from bot.web import TelegramWebhook, build_web_app
 from bot.xendit import XenditClient
 from storage import Database, Repository
+from storage.repository import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,17 @@ def build_telegram(settings: Settings) -> PTBApplication:
 class Paybot:
     """The whole bot: Telegram, the HTTP server, the outbox worker, storage and Xendit."""
 
-    def __init__(self, settings: Settings, *, xendit: XenditClient | None = None) -> None:
-        """``xendit`` replaces the client built from the settings (tests pass a stand-in)."""
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        xendit: XenditClient | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """``xendit`` replaces the client built from the settings (tests pass a stand-in);
+        ``clock`` the wall clock of storage and the workers (tests move it on)."""
         self.settings = settings
+        self._clock = clock
         self._ready = False
         self._stopped = False
         self._runner: web.AppRunner | None = None
@@ -116,7 +125,7 @@ class Paybot:
         s = self.settings
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.db = await Database.connect(s.database_url)
-        repository = Repository(self.db)
+        repository = Repository(self.db, clock=self._clock)
         if s.telegram_mode == "polling":
             # Telegram lets one process poll a bot: whatever is still claimed was claimed by
             # a process that is gone. Take it up now rather than after its lease.
@@ -141,6 +150,7 @@ class Paybot:
             lambda note: views.notification(note, s.tz),
             lambda notes: views.summary(notes, s.tz),
             idle_poll=idle_poll,
+            clock=self._clock,
         )
         surge = Surge()  # webhooks arriving faster than 100/s: checks wait for them
         self.checker = SessionChecker(
@@ -156,6 +166,7 @@ class Paybot:
                 max_age=s.reconcile_after,
                 recheck=max(s.reconcile_interval, timedelta(minutes=1)),
             ),
+            clock=self._clock,
         )
         self.payments = payments = PaymentService(
             repository,
@@ -171,6 +182,7 @@ class Paybot:
             on_check_queued=self.checker.wake,
             surge=surge,
             on_notification_queued=self.worker.wake,
+            clock=self._clock,
         )
 
         languages = Languages(repository)
