@@ -12,8 +12,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -31,6 +31,7 @@ from bot.money import get_currency
 from bot.notifications import NotificationWorker
 from bot.payments import PaymentPolicy, PaymentService
 from bot.reports import Reports
+from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
 from bot.telegram import handlers
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
@@ -43,6 +44,7 @@ from bot.telegram.updates import TrackedUpdateProcessor
 from bot.web import TelegramWebhook, build_web_app
 from bot.xendit import XenditClient
 from storage import Database, Repository
+from storage.repository import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +94,22 @@ def build_telegram(settings: Settings) -> PTBApplication:
 class Paybot:
     """The whole bot: Telegram, the HTTP server, the outbox worker, storage and Xendit."""
 
-    def __init__(self, settings: Settings, *, xendit: XenditClient | None = None) -> None:
-        """``xendit`` replaces the client built from the settings (tests pass a stand-in)."""
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        xendit: XenditClient | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """``xendit`` replaces the client built from the settings (tests pass a stand-in);
+        ``clock`` the wall clock of storage and the workers (tests move it on)."""
         self.settings = settings
+        self._clock = clock
         self._ready = False
         self._stopped = False
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self._undo_error_log: Callable[[], None] | None = None
         self.db: Database | None = None
         self.telegram: PTBApplication | None = None
         self.worker: NotificationWorker | None = None
@@ -108,15 +120,19 @@ class Paybot:
     @property
     def url(self) -> str:
         """Where the HTTP server listens (the real port when ``PORT=0``)."""
-        assert self._runner is not None, "not started"
-        host, port = self._runner.addresses[0][:2]
+        assert self._listener is not None, "not started"
+        host, port = self._listener.sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
 
     async def start(self) -> None:
         s = self.settings
         os.environ.setdefault("PTB_TIMEDELTA", "true")
+        raise_open_file_limit()
+        self._undo_error_log = log_resource_errors(
+            asyncio.get_running_loop(), OncePerInterval(logging.getLogger("bot.server"))
+        )
         self.db = await Database.connect(s.database_url)
-        repository = Repository(self.db)
+        repository = Repository(self.db, clock=self._clock)
         if s.telegram_mode == "polling":
             # Telegram lets one process poll a bot: whatever is still claimed was claimed by
             # a process that is gone. Take it up now rather than after its lease.
@@ -141,6 +157,7 @@ class Paybot:
             lambda note: views.notification(note, s.tz),
             lambda notes: views.summary(notes, s.tz),
             idle_poll=idle_poll,
+            clock=self._clock,
         )
         surge = Surge()  # webhooks arriving faster than 100/s: checks wait for them
         self.checker = SessionChecker(
@@ -156,6 +173,7 @@ class Paybot:
                 max_age=s.reconcile_after,
                 recheck=max(s.reconcile_interval, timedelta(minutes=1)),
             ),
+            clock=self._clock,
         )
         self.payments = payments = PaymentService(
             repository,
@@ -171,6 +189,7 @@ class Paybot:
             on_check_queued=self.checker.wake,
             surge=surge,
             on_notification_queued=self.worker.wake,
+            clock=self._clock,
         )
 
         languages = Languages(repository)
@@ -194,19 +213,27 @@ class Paybot:
             assert telegram.updater is not None
             await telegram.updater.start_polling(allowed_updates=Update.ALL_TYPES)
 
+        app = build_web_app(
+            payments,
+            callback_token=s.xendit_callback_token,
+            health=self.health,
+            telegram=webhook,
+            tz=s.tz,
+        )
+        guard = ConnectionGuard(
+            max_connections=s.http_max_connections, read_timeout=s.http_read_timeout
+        )
+        app.middlewares.append(guard.middleware)
         self._runner = web.AppRunner(
-            build_web_app(
-                payments,
-                callback_token=s.xendit_callback_token,
-                health=self.health,
-                telegram=webhook,
-                tz=s.tz,
-            ),
+            app,
             shutdown_timeout=4.0,
             access_log=None,
+            keepalive_timeout=s.http_read_timeout,
         )
         await self._runner.setup()
-        await web.TCPSite(self._runner, s.host, s.port).start()
+        assert self._runner.server is not None
+        # Our own listener, not a TCPSite: connections go through the guard first.
+        self._listener = await guard.listen(self._runner.server, s.host, s.port)
         if webhook is not None:
             # Only once our route is up: Telegram may POST the moment the webhook is set.
             # Every instance behind PUBLIC_URL sets the same URL and secret (idempotent).
@@ -243,8 +270,12 @@ class Paybot:
             return
         self._stopped = True
         self._ready = False
+        if self._listener is not None:
+            self._listener.close()  # no new connections
         if self._runner is not None:
             await self._runner.cleanup()  # in-flight webhooks finish (and are committed) here
+        if self._listener is not None:
+            await self._listener.wait_closed()
         if self.payments is not None:
             await self.payments.close()
         telegram = self.telegram
@@ -265,6 +296,8 @@ class Paybot:
             await self._xendit.aclose()
         if self.db is not None:
             await self.db.close()
+        if self._undo_error_log is not None:
+            self._undo_error_log()
         log.info("paybot stopped")
 
 

@@ -2,7 +2,9 @@
 
 A webhook only queues a *check*; the :class:`SessionChecker` reads the session back with
 ``GET /sessions/{id}`` (authenticated with our secret key) and applies what Xendit says.
-So a forged webhook, even with a leaked callback token, cannot make the bot say "paid".
+So a forged webhook, even with a leaked callback token, cannot make the bot say "paid". A
+completion the GET does not show yet is read again for a while (:class:`RecheckPolicy`):
+Xendit's API may lag its own webhook.
 Reconciliation queues the same checks for links that stayed ACTIVE too long, so a payment
 whose webhook never came is found and told exactly as a webhook would have it.
 """
@@ -29,8 +31,8 @@ from bot.xendit import (
     XenditNotFound,
     XenditRateLimited,
 )
-from storage import Check, CheckOutcome, Repository, SessionTruth
-from storage.repository import utcnow
+from storage import Check, CheckOutcome, LinkStatus, Repository, SessionTruth
+from storage.repository import COMPLETION, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,29 @@ class ReconcilePolicy:
     grace: timedelta = timedelta(minutes=5)  # past expires_at before a check
     max_age: timedelta = timedelta(hours=1)  # ACTIVE this long without news: check
     recheck: timedelta = timedelta(minutes=15)  # do not re-read one link more often
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckPolicy:
+    """When a completion webhook whose session Xendit's GET does not show COMPLETED yet is
+    read again: ``first``, doubling each time up to ``cap``, until ``window`` has passed since
+    the webhook (5 s, 10 s, 20 s ... 5 min, 5 min: the last read is at least 15 min after).
+
+    Xendit's API can lag its webhook; giving up at the first "ACTIVE" would leave the
+    merchant waiting for reconciliation, an hour later. A forged webhook costs a few GETs.
+    """
+
+    first: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(minutes=5)
+    window: timedelta = timedelta(minutes=15)
+
+    def next_at(self, attempts: int, since: datetime, now: datetime) -> datetime | None:
+        """When to read again after the ``attempts``-th read (None: stop, the window is over)."""
+        if now - since >= self.window:
+            return None
+        # The exponent is bounded: attempts also count failed GETs, and timedelta overflows.
+        delay: timedelta = self.first * 2 ** min(max(0, attempts - 1), 20)
+        return now + min(self.cap, delay)
 
 
 def truth_of(session: Session) -> SessionTruth:
@@ -78,6 +103,7 @@ class SessionChecker(BackgroundWorker):
         on_notification_queued: Callable[[], None],
         requests_per_minute: int = 600,
         reconcile: ReconcilePolicy | None = None,
+        recheck: RecheckPolicy | None = None,
         retry: RetryPolicy | None = None,
         idle_poll: float = 1.0,
         concurrency: int = 16,
@@ -93,6 +119,7 @@ class SessionChecker(BackgroundWorker):
         # Xendit counts requests per minute: a flash sale may use the whole minute at once.
         self._limiter = SlidingWindow(requests_per_minute, 60.0)
         self._reconcile = reconcile or ReconcilePolicy()
+        self._recheck = recheck or RecheckPolicy()
         self._retry = retry or RetryPolicy(base=2.0, cap=600.0)
         self._idle_poll = idle_poll
         self._concurrency = max(1, concurrency)
@@ -228,6 +255,7 @@ class SessionChecker(BackgroundWorker):
 
         truth = truth_of(session)
         outcome, link = await self._repo.apply_session_truth(check.link.id, truth)
+        again_at: datetime | None = None
         if outcome is CheckOutcome.MISMATCH:
             log.error(
                 "session %s does not match link %s (reference/amount/currency differ): "
@@ -235,16 +263,19 @@ class SessionChecker(BackgroundWorker):
                 truth.session_id,
                 link.short_ref,
             )
-        elif outcome is CheckOutcome.UNCHANGED and check.reason.endswith(".completed"):
-            if truth.status != "COMPLETED":
-                log.warning(
-                    "a webhook said session %s was paid but Xendit says %s: not telling the "
-                    "merchant it is paid",
-                    truth.session_id,
-                    truth.status,
-                )
+        elif check.reason == COMPLETION and link.status is not LinkStatus.COMPLETED:
+            # Not paid yet by Xendit's API is not "never paid": its API may lag the webhook.
+            again_at = self._recheck.next_at(check.attempts, check.queued_at, self._clock())
+            log.warning(
+                "a webhook said session %s of link %s was paid but Xendit says %s: not telling "
+                "the merchant it is paid; %s",
+                truth.session_id,
+                link.short_ref,
+                truth.status,
+                f"reading it again at {again_at:%H:%M:%S}" if again_at else "no more re-reads",
+            )
         else:
             log.info("link %s: %s (%s)", link.short_ref, outcome.value, check.reason)
         if outcome in (CheckOutcome.PAID, CheckOutcome.EXPIRED):
             self._notify()
-        await self._repo.finish_check(check)
+        await self._repo.finish_check(check, again_at=again_at)

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     reconcile_grace: timedelta = timedelta(minutes=5)
     reconcile_after: timedelta = timedelta(hours=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Well under a 1,024 descriptor limit: Telegram, Xendit and the database need some too.
+    http_max_connections: int = Field(default=500, ge=1)
+    http_read_timeout: float = Field(default=10.0, gt=0)  # seconds for headers, and for a body
 
     @field_validator("allowed_user_ids", mode="before")
     @classmethod

@@ -492,7 +492,10 @@ class PaymentService:
         except STORAGE_ERRORS as exc:
             log.error("webhook %s not stored, the database failed: %s", event, exc)
             raise WebhookNotStored(event) from exc
-        if outcome is EventOutcome.ACCEPTED:
+        if outcome is EventOutcome.ACCEPTED or (
+            # A duplicate may have queued a check again (see record_session_webhooks).
+            outcome is EventOutcome.DUPLICATE and event.startswith("payment_session.")
+        ):
             self._on_check_queued()
         return outcome
 

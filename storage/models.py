@@ -141,6 +141,7 @@ class Check:
     reason: str
     generation: int
     attempts: int
+    queued_at: datetime  # when the newest news that queued it arrived
 
 
 @dataclass(frozen=True, slots=True)

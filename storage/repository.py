@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
     Row,
@@ -68,6 +69,28 @@ _MAY_BECOME: dict[LinkStatus, tuple[LinkStatus, ...]] = {
     LinkStatus.EXPIRED: (LinkStatus.PENDING, LinkStatus.ACTIVE),
     LinkStatus.CANCELED: (LinkStatus.PENDING, LinkStatus.ACTIVE),
 }
+#: The status each session webhook claims its link has reached.
+_CLAIMS: dict[str, LinkStatus] = {
+    "payment_session.completed": LinkStatus.COMPLETED,
+    "payment_session.expired": LinkStatus.EXPIRED,
+}
+
+#: A check's reason that is never overwritten by a later one (see :func:`_upsert_checks`).
+COMPLETION = "payment_session.completed"
+
+
+def may_still_become(event: str, status: str) -> bool:
+    """Whether a link in ``status`` may still move where the webhook ``event`` says it went.
+
+    Only then is a duplicate of the event worth a check: Xendit's API may have lagged its
+    webhook when the first one was checked. Final for a completion is COMPLETED alone (a late
+    payment wins over EXPIRED, CANCELED and FAILED); for an expiry, anything but PENDING and
+    ACTIVE.
+    """
+    target = _CLAIMS.get(event)
+    return target is None or LinkStatus(status) in _MAY_BECOME[target]
+
+
 _OUTCOME: dict[LinkStatus, CheckOutcome] = {
     LinkStatus.COMPLETED: CheckOutcome.PAID,
     LinkStatus.EXPIRED: CheckOutcome.EXPIRED,
@@ -97,7 +120,9 @@ def _links_by_session_or_reference(name: str) -> Select[Any]:
             return column == any_(bindparam(values, type_=postgresql.ARRAY(column.type)))
         return column.in_(bindparam(values, expanding=True))
 
-    return select(links.c.id, links.c.short_ref, links.c.session_id, links.c.reference_id).where(
+    return select(
+        links.c.id, links.c.short_ref, links.c.session_id, links.c.reference_id, links.c.status
+    ).where(
         or_(
             among(links.c.session_id, "session_ids"),
             and_(links.c.session_id.is_(None), among(links.c.reference_id, "references")),
@@ -176,6 +201,10 @@ def _upsert_checks(dialect: Any, rows: Select[Any] | None = None) -> Any:
     """INSERT a check, or (one already queued) make it due now and one generation newer.
 
     The checks are parameters, or the rows of ``rows`` (columns as :data:`_CHECK_COLUMNS`).
+    A queued completion keeps its reason: an expiry arriving after it must not turn it into
+    a check that gives up when Xendit's API does not show the payment yet. ``created_at``
+    becomes the newest news' time: a completion is read again for a while after it (see
+    ``bot.checks.RecheckPolicy``).
     """
     stmt = dialect.insert(session_checks)
     if rows is not None:
@@ -185,8 +214,12 @@ def _upsert_checks(dialect: Any, rows: Select[Any] | None = None) -> Any:
         set_={
             "generation": session_checks.c.generation + 1,
             "due_at": stmt.excluded.due_at,
-            "reason": stmt.excluded.reason,
+            "reason": case(
+                (session_checks.c.reason == COMPLETION, session_checks.c.reason),
+                else_=stmt.excluded.reason,
+            ),
             "attempts": 0,
+            "created_at": stmt.excluded.created_at,
         },
     )
 
@@ -230,29 +263,34 @@ _INSERT_EVENTS = {name: _insert_events(dialect) for name, dialect in _DIALECTS.i
 
 def _record_events_and_queue_checks() -> Select[Any]:
     """PostgreSQL: :data:`_INSERT_EVENTS` and :data:`_UPSERT_CHECKS` for the events it
-    inserted, in one statement (so in one implicit transaction; see :meth:`Database.autocommit`).
+    inserted, and for the duplicates flagged ``requeues`` (their link may still move), in one
+    statement (so in one implicit transaction; see :meth:`Database.autocommit`).
 
     The events come as one array per column: one statement whatever the batch's size,
     prepared once. It returns the keys of the events it inserted, as ``_INSERT_EVENTS`` does.
-    A link with two new events in one batch gets one check, for the completion
+    A link with two events in one batch gets one check, for the completion
     (``payment_session.completed`` sorts before ``.expired``), as on SQLite.
     """
     pg = postgresql
     incoming = (
-        func.unnest(
-            bindparam("events", type_=pg.ARRAY(webhook_events.c.event.type)),
-            bindparam("dedup_keys", type_=pg.ARRAY(webhook_events.c.dedup_key.type)),
-            bindparam("link_ids", type_=pg.ARRAY(webhook_events.c.link_id.type)),
-            bindparam("payloads", type_=pg.ARRAY(webhook_events.c.payload.type)),
+        select(
+            func.unnest(
+                bindparam("events", type_=pg.ARRAY(webhook_events.c.event.type)),
+                bindparam("dedup_keys", type_=pg.ARRAY(webhook_events.c.dedup_key.type)),
+                bindparam("link_ids", type_=pg.ARRAY(webhook_events.c.link_id.type)),
+                bindparam("payloads", type_=pg.ARRAY(webhook_events.c.payload.type)),
+                bindparam("requeues", type_=pg.ARRAY(Boolean())),
+            )
+            .table_valued(
+                column("event", webhook_events.c.event.type),
+                column("dedup_key", webhook_events.c.dedup_key.type),
+                column("link_id", webhook_events.c.link_id.type),
+                column("payload", webhook_events.c.payload.type),
+                column("requeue", Boolean()),
+            )
+            .render_derived(name="rows")
         )
-        .table_valued(
-            column("event", webhook_events.c.event.type),
-            column("dedup_key", webhook_events.c.dedup_key.type),
-            column("link_id", webhook_events.c.link_id.type),
-            column("payload", webhook_events.c.payload.type),
-        )
-        .render_derived(name="incoming")
-    )
+    ).cte("incoming")
     now = bindparam("now", type_=UTCDateTime())
     # In the arrays' order, which is key order, as every batch: see record_session_webhooks.
     inserted = (
@@ -268,22 +306,33 @@ def _record_events_and_queue_checks() -> Select[Any]:
             ),
         )
         .on_conflict_do_nothing()
-        .returning(webhook_events.c.event, webhook_events.c.dedup_key, webhook_events.c.link_id)
+        .returning(webhook_events.c.event, webhook_events.c.dedup_key)
         .cte("inserted")
+    )
+    was_inserted = (
+        select(inserted.c.event)
+        .where(
+            and_(
+                inserted.c.event == incoming.c.event,
+                inserted.c.dedup_key == incoming.c.dedup_key,
+            )
+        )
+        .exists()
     )
     checks = _upsert_checks(
         pg,
         select(
-            inserted.c.link_id,
-            func.min(inserted.c.dedup_key),
-            func.min(inserted.c.event),
+            incoming.c.link_id,
+            func.min(incoming.c.dedup_key),
+            func.min(incoming.c.event),
             literal(1),
             literal(0),
             now,
             now,
         )
-        .group_by(inserted.c.link_id)
-        .order_by(inserted.c.link_id),  # key order, as every batch
+        .where(or_(incoming.c.requeue, was_inserted))
+        .group_by(incoming.c.link_id)
+        .order_by(incoming.c.link_id),  # key order, as every batch
     )
     return select(inserted.c.event, inserted.c.dedup_key).add_cte(checks.cte("checked"))
 
@@ -341,10 +390,14 @@ def _link(row: Row[Any]) -> Link:
 
 
 def _record_events_and_queue_checks_on_postgresql(
-    conn: Connection, events: list[dict[str, Any]], now: datetime
+    conn: Connection,
+    events: list[dict[str, Any]],
+    requeue: set[tuple[str, str]],
+    now: datetime,
 ) -> set[tuple[str, str]]:
     """Insert webhook events (rows for ``webhook_events``) not stored yet, and queue a check
-    of each one's link, in one statement; return the keys of the events inserted."""
+    of each one's link, and of the links of those in ``requeue`` (keys) even if stored
+    before, in one statement; return the keys of the events inserted."""
     rows = conn.execute(
         _RECORD_EVENTS_AND_QUEUE_CHECKS,
         {
@@ -352,6 +405,7 @@ def _record_events_and_queue_checks_on_postgresql(
             "dedup_keys": [row["dedup_key"] for row in events],
             "link_ids": [row["link_id"] for row in events],
             "payloads": [row["payload"] for row in events],
+            "requeues": [(row["event"], row["dedup_key"]) in requeue for row in events],
             "now": now,
         },
     )
@@ -359,7 +413,10 @@ def _record_events_and_queue_checks_on_postgresql(
 
 
 def _record_events_and_queue_checks_on_sqlite(
-    conn: Connection, events: list[dict[str, Any]], now: datetime
+    conn: Connection,
+    events: list[dict[str, Any]],
+    requeue: set[tuple[str, str]],
+    now: datetime,
 ) -> set[tuple[str, str]]:
     """As :func:`_record_events_and_queue_checks_on_postgresql`, in two statements (SQLite
     has no INSERT inside a WITH): inside the caller's transaction."""
@@ -368,7 +425,8 @@ def _record_events_and_queue_checks_on_sqlite(
     new = {(event, key) for event, key in conn.execute(_INSERT_EVENTS["sqlite"], events)}
     checks: dict[int, tuple[str, str]] = {}
     for row in events:  # in key order: a link's completion comes before its expiry
-        if (row["event"], row["dedup_key"]) in new:
+        key = (row["event"], row["dedup_key"])
+        if key in new or key in requeue:
             checks.setdefault(row["link_id"], (row["dedup_key"], row["event"]))
     if checks:
         conn.execute(_UPSERT_CHECKS["sqlite"], _check_rows(checks, now))
@@ -675,7 +733,9 @@ class Repository:
         session). One commit for the whole batch (group commit): when this returns, every
         event is durable, and each check (and so the notification it leads to) happens even if
         the process dies the next instant. Links only move when Xendit's API confirms
-        (:meth:`apply_session_truth`).
+        (:meth:`apply_session_truth`). A duplicate still queues a check when its link may
+        still move where the event says (see :func:`may_still_become`): Xendit's API may have
+        lagged the first one's webhook; it is answered DUPLICATE all the same.
 
         The links are read, then the events and their checks written: on PostgreSQL in one
         statement that commits by itself, so a batch costs two round trips to the server, not
@@ -693,27 +753,33 @@ class Repository:
                     "references": list({ev.reference_id for ev in events}),
                 },
             )
-            by_session: dict[str, tuple[int, str]] = {}
-            by_reference: dict[str, tuple[int, str]] = {}
-            for link_id, short_ref, session_id, reference_id in rows:
+            by_session: dict[str, tuple[int, str, str]] = {}
+            by_reference: dict[str, tuple[int, str, str]] = {}
+            for link_id, short_ref, session_id, reference_id, status in rows:
                 if session_id is not None:
-                    by_session[session_id] = (link_id, short_ref)
+                    by_session[session_id] = (link_id, short_ref, status)
                 else:
-                    by_reference[reference_id] = (link_id, short_ref)
+                    by_reference[reference_id] = (link_id, short_ref, status)
 
             results: list[tuple[EventOutcome, str | None]] = []
             seen: set[tuple[str, str]] = set()
             fresh: list[dict[str, Any]] = []
+            # Checked again even if stored before. The status may be a moment old (read in
+            # its own statement on PostgreSQL); it only moves towards final, so at worst a
+            # check too many is queued, never one too few.
+            requeue: set[tuple[str, str]] = set()
             for ev in events:
                 found = by_session.get(ev.session_id) or by_reference.get(ev.reference_id)
                 if found is None:
                     results.append((EventOutcome.UNKNOWN_SESSION, None))
                     continue
-                link_id, short_ref = found
+                link_id, short_ref, status = found
                 if (ev.event, ev.session_id) in seen:
                     results.append((EventOutcome.DUPLICATE, short_ref))
                     continue
                 seen.add((ev.event, ev.session_id))
+                if may_still_become(ev.event, status):
+                    requeue.add((ev.event, ev.session_id))
                 fresh.append(
                     {
                         "event": ev.event,
@@ -731,9 +797,9 @@ class Repository:
             # wait on each other's rows in a cycle.
             fresh.sort(key=lambda row: (row["event"], row["dedup_key"]))
             if dialect == "postgresql":
-                new = _record_events_and_queue_checks_on_postgresql(conn, fresh, now)
+                new = _record_events_and_queue_checks_on_postgresql(conn, fresh, requeue, now)
             else:
-                new = _record_events_and_queue_checks_on_sqlite(conn, fresh, now)
+                new = _record_events_and_queue_checks_on_sqlite(conn, fresh, requeue, now)
             for index, (ev, (outcome, short_ref)) in enumerate(zip(events, results, strict=True)):
                 if outcome is EventOutcome.ACCEPTED and (ev.event, ev.session_id) not in new:
                     results[index] = (EventOutcome.DUPLICATE, short_ref)  # stored before
@@ -839,6 +905,7 @@ class Repository:
                     session_checks.c.reason,
                     session_checks.c.generation,
                     session_checks.c.attempts,
+                    session_checks.c.created_at.label("check_created_at"),
                     links,
                 )
                 .join(links, links.c.id == session_checks.c.link_id)
@@ -852,22 +919,29 @@ class Repository:
                     reason=row._mapping["reason"],
                     generation=row._mapping["generation"],
                     attempts=row._mapping["attempts"],
+                    queued_at=row._mapping["check_created_at"],
                 )
                 for row in rows
             ]
 
-    async def finish_check(self, check: Check) -> None:
-        """Drop a done check, unless newer news arrived while it ran (then run it again)."""
+    async def finish_check(self, check: Check, *, again_at: datetime | None = None) -> None:
+        """Drop a done check, unless newer news arrived while it ran (then run it again).
+
+        ``again_at``: keep it instead, due then (a completion Xendit does not show yet),
+        attempts counted on; newer news still runs as soon as it was queued for.
+        """
+        mine = and_(
+            session_checks.c.link_id == check.link.id,
+            session_checks.c.generation == check.generation,
+        )
         async with self._db.begin() as conn:
-            gone = await conn.execute(
-                delete(session_checks).where(
-                    and_(
-                        session_checks.c.link_id == check.link.id,
-                        session_checks.c.generation == check.generation,
-                    )
+            if again_at is None:
+                done = await conn.execute(delete(session_checks).where(mine))
+            else:
+                done = await conn.execute(
+                    update(session_checks).where(mine).values(due_at=again_at, claimed_until=None)
                 )
-            )
-            if gone.rowcount == 0:
+            if done.rowcount == 0:
                 await conn.execute(
                     update(session_checks)
                     .where(session_checks.c.link_id == check.link.id)

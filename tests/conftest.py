@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,14 @@ async def start_bot(
     """Start the whole app exactly as ``python -m bot`` does; stopped at the end of the test."""
     running: list[Paybot] = []
 
-    async def start(*, xendit_client: XenditClient | None = None, **overrides: Any) -> Paybot:
-        app = Paybot(make_settings(**overrides), xendit=xendit_client)
+    async def start(
+        *,
+        xendit_client: XenditClient | None = None,
+        clock: Callable[[], datetime] | None = None,
+        **overrides: Any,
+    ) -> Paybot:
+        extra: dict[str, Any] = {} if clock is None else {"clock": clock}
+        app = Paybot(make_settings(**overrides), xendit=xendit_client, **extra)
         await app.start()
         running.append(app)
         STARTED.append(app)

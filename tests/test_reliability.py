@@ -6,10 +6,12 @@ import asyncio
 import itertools
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, update
 
 from bot.app import Paybot
+from bot.checks import RecheckPolicy
 from storage import LinkStatus, NotificationStatus, Repository
 from storage.tables import links
 from tests.conftest import MERCHANT, StartBot
@@ -484,3 +486,95 @@ async def test_a_card_edit_queued_while_the_last_one_is_sent_is_not_lost(
         assert row.status == NotificationStatus.SENT
     finally:
         await db.close()
+
+
+class MovableClock:
+    """The wall clock, moved on by the test: the bot's storage and workers read it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+async def test_a_completion_xendit_does_not_show_yet_is_read_again_later(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    """Xendit's API lagging its webhook: the GET says ACTIVE, so nothing is told; read again
+    after the backoff, it says COMPLETED, and the merchant is told "paid"."""
+    clock = MovableClock()
+    app = await start_bot(clock=clock)
+    assert app.checker is not None
+    _, sid = await make_link(tg, xendit)
+    xendit.get_overrides[sid] = {"status": "ACTIVE"}  # the API lags the webhook
+    mark = tg.mark()
+    assert (await xendit.complete(sid)).status == 200
+
+    def gets() -> int:
+        return len([r for r in xendit.requests if r.method == "GET" and sid in r.path])
+
+    await idle(app)  # woken by the webhook, the checker has run that check
+    assert gets() == 1
+    assert paid_messages(tg) == []
+    assert await repo_of(app).notifications() == []
+    assert await repo_of(app).pending_checks() == 1  # kept, for later
+
+    app.checker.wake()  # not due yet: nothing is read
+    await idle(app)
+    assert gets() == 1
+
+    del xendit.get_overrides[sid]
+    clock.offset += RecheckPolicy().first
+    app.checker.wake()
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    assert gets() == 2
+    await idle(app)
+    assert await repo_of(app).pending_checks() == 0
+
+
+async def test_a_redelivered_completion_is_checked_again_after_its_check_gave_up(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    """The first webhook's check read ACTIVE until its re-reads ran out; the same webhook,
+    redelivered, is a duplicate but its link is not paid: it is checked again and, Xendit
+    now saying COMPLETED, the merchant is told."""
+    clock = MovableClock()
+    app = await start_bot(clock=clock)
+    assert app.checker is not None
+    _, sid = await make_link(tg, xendit)
+    xendit.get_overrides[sid] = {"status": "ACTIVE"}
+    mark = tg.mark()
+    assert (await xendit.complete(sid, send_capture=False)).status == 200
+    await idle(app)
+    clock.offset += RecheckPolicy().window  # the re-reads' window is over: the last one
+    app.checker.wake()
+    await xendit.wait_for(lambda: len([r for r in xendit.requests if r.method == "GET"]) == 2)
+    await idle(app)
+    assert await repo_of(app).pending_checks() == 0  # gave up
+    assert paid_messages(tg) == []
+
+    del xendit.get_overrides[sid]
+    again = await xendit.send_webhook(xendit.build_session_event("payment_session.completed", sid))
+    assert again.status == 200
+    assert again.json == {"received": True, "outcome": "duplicate"}
+    paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
+    assert paid.text is not None
+    assert "Rp150.000" in paid.text
+    await idle(app)
+    assert len(paid_messages(tg)) == 1
+
+
+def test_the_recheck_schedule_backs_off_to_its_cap_until_the_window_is_over() -> None:
+    policy = RecheckPolicy()
+    since = now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    delays: list[float] = []
+    attempts = 1
+    while (at := policy.next_at(attempts, since, now)) is not None:
+        delays.append((at - now).total_seconds())
+        now, attempts = at, attempts + 1
+    assert delays == [5, 10, 20, 40, 80, 160, 300, 300]
+    assert now - since >= timedelta(minutes=15)  # the last read is 15 min after the webhook
+    assert policy.next_at(10_000, since, since) == since + policy.cap  # no overflow

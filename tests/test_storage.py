@@ -11,7 +11,15 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from storage import Database, EventOutcome, LinkStatus, NewLink, Repository, SessionEvent
+from storage import (
+    Database,
+    EventOutcome,
+    LinkStatus,
+    NewLink,
+    Repository,
+    SessionEvent,
+    SessionTruth,
+)
 from storage.tables import users, webhook_events
 
 
@@ -227,7 +235,9 @@ async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_p
     assert {(c.link.short_ref, c.session_id, c.reason, c.generation) for c in checks} == {
         ("WH000001", "ps-1", "payment_session.completed", 1),
         ("WH000002", "ps-2", "payment_session.completed", 1),
-        ("WH000003", "ps-3", "payment_session.expired", 2),  # made due again, one newer
+        # Made due again, one newer, still for the completion (queued first, and its
+        # duplicate queues a check again: the link is not paid yet).
+        ("WH000003", "ps-3", "payment_session.completed", 2),
         ("WH000004", "ps-4", "payment_session.completed", 1),
     }
 
@@ -242,3 +252,83 @@ async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_p
         event_row("expired", 2),
         event_row("expired", 3),
     ]
+
+
+async def test_a_duplicate_webhook_queues_a_check_while_its_link_may_still_move(
+    database_url: str,
+) -> None:
+    """A duplicate is answered DUPLICATE, and its check queued again unless its link can no
+    longer move where the event says: the first check may have met Xendit's API lagging its
+    webhook. A queued completion keeps its reason when an expiry follows it."""
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    clock = [now]
+    db = await Database.connect(database_url)
+    try:
+        repo = Repository(db, clock=lambda: clock[0])
+        ids: dict[str, int] = {}
+        for name in ("ACTIVE", "PAID", "EXPIRED", "CANCELED"):
+            made = await repo.create_link(
+                NewLink(name, f"pb-{name}", 1001, 1001, "en", 10_000, "IDR", None)
+            )
+            await repo.activate_link(
+                made.id,
+                session_id=f"ps-{name}",
+                link_url="https://checkout.example/x",
+                expires_at=now + timedelta(hours=1),
+            )
+            ids[name] = made.id
+
+        def webhook(event: str, name: str) -> SessionEvent:
+            return SessionEvent(f"payment_session.{event}", f"ps-{name}", f"pb-{name}", "{}")
+
+        def truth(name: str, status: str) -> SessionTruth:
+            return SessionTruth(f"ps-{name}", f"pb-{name}", status, 10_000, "IDR", None, now)
+
+        first = [
+            webhook("completed", "ACTIVE"),
+            webhook("completed", "PAID"),
+            webhook("expired", "EXPIRED"),
+            webhook("completed", "CANCELED"),
+        ]
+        assert {o for o, _ in await repo.record_session_webhooks(first)} == {EventOutcome.ACCEPTED}
+        status = {"ACTIVE": "ACTIVE", "PAID": "COMPLETED", "EXPIRED": "EXPIRED"}
+        status["CANCELED"] = "CANCELED"
+        for check in await repo.claim_checks(limit=10):
+            await repo.apply_session_truth(
+                check.link.id, truth(check.link.short_ref, status[check.link.short_ref])
+            )
+            await repo.finish_check(check)
+        assert await repo.pending_checks() == 0
+
+        clock[0] = later = now + timedelta(minutes=30)
+        outcomes = await repo.record_session_webhooks(
+            [*first, webhook("expired", "PAID"), webhook("expired", "ACTIVE")]
+        )
+        checks = await repo.claim_checks(limit=10)
+        # While the CANCELED link's check runs, its first expiry arrives: the check runs
+        # again after, still for the completion.
+        [canceled] = [c for c in checks if c.link.short_ref == "CANCELED"]
+        await repo.record_session_webhooks([webhook("expired", "CANCELED")])
+        await repo.finish_check(canceled)
+        [again] = await repo.claim_checks(limit=10)
+    finally:
+        await db.close()
+    assert (again.link.short_ref, again.reason, again.generation) == (
+        "CANCELED",
+        "payment_session.completed",
+        2,
+    )
+    dup, ok = EventOutcome.DUPLICATE, EventOutcome.ACCEPTED
+    assert outcomes == [
+        (dup, "ACTIVE"),
+        (dup, "PAID"),
+        (dup, "EXPIRED"),
+        (dup, "CANCELED"),
+        (ok, "PAID"),  # new: checked, as every new event
+        (ok, "ACTIVE"),
+    ]
+    assert {(c.link.short_ref, c.reason, c.generation, c.queued_at) for c in checks} == {
+        ("ACTIVE", "payment_session.completed", 1, later),  # the completion, not the expiry
+        ("CANCELED", "payment_session.completed", 1, later),  # a late payment still wins
+        ("PAID", "payment_session.expired", 1, later),
+    }
