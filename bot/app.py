@@ -32,6 +32,7 @@ from bot.notifications import NotificationWorker
 from bot.payments import PaymentPolicy, PaymentService
 from bot.reports import Reports
 from bot.telegram import handlers
+from bot.telegram.access import AccessGuard
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -176,6 +177,7 @@ class Paybot:
         languages = Languages(repository)
         handlers.register(
             telegram,
+            access=AccessGuard(payments, languages),
             pay=PayCommands(payments, languages, s.tz),
             manage=ManageCommands(payments, Reports(repository, s.tz), languages, s.tz),
             share=ShareInline(payments, languages),
