@@ -33,6 +33,7 @@ from bot.payments import PaymentPolicy, PaymentService
 from bot.reports import Reports
 from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
+from bot.telegram.chats import ChatEvents
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -177,6 +178,7 @@ class Paybot:
         languages = Languages(repository)
         handlers.register(
             telegram,
+            chats=ChatEvents(self.worker),
             access=AccessGuard(payments, languages),
             pay=PayCommands(payments, languages, s.tz),
             manage=ManageCommands(payments, Reports(repository, s.tz), languages, s.tz),

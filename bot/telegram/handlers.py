@@ -19,6 +19,7 @@ from telegram.ext import (
 from bot import i18n
 from bot.languages import Languages
 from bot.telegram.access import AccessGuard
+from bot.telegram.chats import ChatEvents
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -26,6 +27,8 @@ from bot.telegram.share import ShareInline
 
 log = logging.getLogger(__name__)
 
+#: The handler group that notes what updates say about their chats: first of all.
+CHATS_GROUP = -2
 #: The handler group of the access guard: before the handlers (group 0).
 ACCESS_GROUP = -1
 
@@ -36,12 +39,16 @@ MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "langua
 def register(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
+    chats: ChatEvents,
     access: AccessGuard,
     pay: PayCommands,
     manage: ManageCommands,
     share: ShareInline,
     language: LanguageCommands,
 ) -> None:
+    # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
+    # us again (a merchant who blocked the bot is back) get their notifications.
+    application.add_handler(TypeHandler(Update, chats.seen), group=CHATS_GROUP)
     # Group -1, before every handler and for every kind of update: strangers are refused
     # here (ApplicationHandlerStop), so no handler below checks access again.
     application.add_handler(TypeHandler(Update, access.check), group=ACCESS_GROUP)

@@ -15,7 +15,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.notifications import DeliveryError
+from bot.notifications import UNREACHABLE, DeliveryError
 from bot.views import Button, Delivery, Reply
 
 
@@ -59,10 +59,12 @@ class TelegramSender:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             raise DeliveryError(str(exc), retry_after=seconds) from exc
-        except Forbidden as exc:
-            raise DeliveryError(str(exc), permanent=True) from exc
-        except ChatMigrated as exc:
-            raise DeliveryError(f"chat migrated to {exc.new_chat_id}", permanent=True) from exc
+        except Forbidden as exc:  # blocked, kicked: until the chat writes to us again
+            raise DeliveryError(f"{UNREACHABLE}: {exc}", permanent=True) from exc
+        except ChatMigrated as exc:  # a group became a supergroup: its messages follow it
+            raise DeliveryError(
+                f"chat migrated to {exc.new_chat_id}", migrated_to=int(exc.new_chat_id)
+            ) from exc
         except InvalidToken as exc:
             raise DeliveryError(str(exc)) from exc
         except BadRequest as exc:
