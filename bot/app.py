@@ -33,6 +33,8 @@ from bot.payments import PaymentPolicy, PaymentService
 from bot.reports import Reports
 from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
 from bot.telegram import handlers
+from bot.telegram.access import AccessGuard
+from bot.telegram.chats import ChatEvents
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -195,6 +197,8 @@ class Paybot:
         languages = Languages(repository)
         handlers.register(
             telegram,
+            chats=ChatEvents(self.worker),
+            access=AccessGuard(payments, languages),
             pay=PayCommands(payments, languages, s.tz),
             manage=ManageCommands(payments, Reports(repository, s.tz), languages, s.tz),
             share=ShareInline(payments, languages),

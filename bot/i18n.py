@@ -71,6 +71,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Your Telegram ID is <code>{user_id}</code>: send it to the person who runs the "
             "bot so they can add you."
         ),
+        "button_stale": "This button is no longer valid.",
+        "pay_edited": (
+            "✏️ Editing a /pay message doesn't change its link. Send a new /pay instead, and "
+            "/cancel <code>REF</code> the old link if the customer shouldn't pay it."
+        ),
         # the payment card
         "card_waiting": (
             "💳 <b>Payment link: {amount}</b> · waiting\n"
@@ -261,6 +266,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Maaf, Anda belum diizinkan membuat link pembayaran dengan bot ini.\n"
             "ID Telegram Anda <code>{user_id}</code>: kirimkan ke pengelola bot agar Anda "
             "ditambahkan."
+        ),
+        "button_stale": "Tombol ini sudah tidak berlaku.",
+        "pay_edited": (
+            "✏️ Mengedit pesan /pay tidak mengubah linknya. Kirim /pay baru, lalu "
+            "/cancel <code>REF</code> link lama jika pelanggan tidak perlu membayarnya."
         ),
         "card_waiting": (
             "💳 <b>Link pembayaran: {amount}</b> · menunggu\n"

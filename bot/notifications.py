@@ -24,15 +24,27 @@ from storage.repository import utcnow
 log = logging.getLogger(__name__)
 
 
+#: How a delivery error starts when the chat cannot hear the bot (blocked it, removed it):
+#: such failures are queued again when the chat writes to the bot (:meth:`chat_seen`).
+UNREACHABLE = "chat unreachable"
+
+
 class DeliveryError(Exception):
-    """Sending failed. ``permanent`` means retrying cannot help (bot blocked, chat gone)."""
+    """Sending failed. ``permanent`` means retrying cannot help (bot blocked, chat gone);
+    ``migrated_to`` names the chat a group became (a supergroup with a new id)."""
 
     def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        migrated_to: int | None = None,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.migrated_to = migrated_to
 
 
 class Sender(Protocol):
@@ -86,6 +98,7 @@ class NotificationWorker(BackgroundWorker):
         idle_poll: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         clock: Callable[[], datetime] = utcnow,
+        refresh_unreachable: float = 60.0,
     ) -> None:
         super().__init__()
         self._repo = repository
@@ -100,6 +113,13 @@ class NotificationWorker(BackgroundWorker):
         self._idle_poll = idle_poll
         self._lease = lease
         self._clock = clock
+        # Chats with notifications FAILED because they could not hear us (blocked the bot):
+        # read from the database at most every ``refresh_unreachable`` seconds (other
+        # instances fail deliveries too), and kept up to date by this worker in between.
+        self._unreachable: set[int] = set()
+        self._unreachable_read_at: float | None = None
+        self._unreachable_added: set[int] | None = None  # while a read is under way
+        self._refresh_unreachable = refresh_unreachable
 
     def start(self) -> None:
         self._spawn(("notification-worker", self._run()))
@@ -188,6 +208,58 @@ class NotificationWorker(BackgroundWorker):
         if len(self._next_slot) > 10_000:
             self._next_slot = {c: t for c, t in self._next_slot.items() if t > now}
 
+    # -- chats that come back, chats that move ---------------------------------------------
+
+    async def chat_seen(self, chat_id: int) -> None:
+        """The chat sent us something: it can hear us. If notifications to it failed because
+        it could not (the merchant had blocked the bot), send them now.
+
+        Called for every update, so cheap: a look in a set, and a database read at most
+        every ``refresh_unreachable`` seconds (by one caller; the others go on meanwhile).
+        """
+        now = time.monotonic()
+        read_at = self._unreachable_read_at
+        if self._unreachable_added is None and (
+            read_at is None or now - read_at >= self._refresh_unreachable
+        ):
+            self._unreachable_added = set()
+            try:
+                found = await self._repo.chats_with_failures(error_prefix=UNREACHABLE)
+                self._unreachable = found | self._unreachable_added
+                self._unreachable_read_at = now
+            finally:
+                self._unreachable_added = None
+        if chat_id not in self._unreachable:
+            return
+        self._unreachable.discard(chat_id)
+        queued = await self._repo.requeue_failed(chat_id)
+        if queued:
+            log.info("chat %d is back: %d notification(s) queued again", chat_id, queued)
+            self.wake()
+
+    async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its links and notifications move to the new id, and
+        what could not be sent to the old one is sent to the new one."""
+        moved, queued = await self._repo.move_chat(old_chat_id, new_chat_id)
+        if old_chat_id in self._unreachable:
+            self._unreachable.discard(old_chat_id)
+            self._note_unreachable(new_chat_id)
+        if moved or queued:
+            log.info(
+                "chat %d became %d: %d link(s) moved, %d notification(s) queued again",
+                old_chat_id,
+                new_chat_id,
+                moved,
+                queued,
+            )
+        if queued:
+            self.wake()
+
+    def _note_unreachable(self, chat_id: int) -> None:
+        self._unreachable.add(chat_id)
+        if self._unreachable_added is not None:
+            self._unreachable_added.add(chat_id)
+
     async def _deliver(self, group: list[Notification]) -> None:
         first = group[0]
         ids = [note.id for note in group]
@@ -196,11 +268,16 @@ class NotificationWorker(BackgroundWorker):
             await self._sender.deliver(first.chat_id, delivery)
         except DeliveryError as exc:
             self._restart_slot(first.chat_id)
+            if exc.migrated_to is not None:
+                await self.chat_migrated(first.chat_id, exc.migrated_to)
+                return
             if exc.permanent:
                 log.error(
                     "notification(s) %s to chat %d failed for good: %s", ids, first.chat_id, exc
                 )
                 await self._repo.mark_failed(ids, error=str(exc))
+                if str(exc).startswith(UNREACHABLE):
+                    self._note_unreachable(first.chat_id)
                 return
             wait = (
                 exc.retry_after

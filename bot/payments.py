@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -52,6 +53,10 @@ _REF_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _REF_LENGTH = 8
 MAX_DESCRIPTION = 1000
 
+
+#: A second "new link, same amount" for the same old link within this many seconds is a
+#: double tap: it gets the link the first one made.
+REISSUE_ONCE_WITHIN = 60.0
 
 #: Shows a link to the merchant (its card) and returns the card's message id, if it has one.
 ShowLink = Callable[[Link], Awaitable[int | None]]
@@ -159,6 +164,10 @@ class PaymentService:
         # Per-link expiry asked for with a draft, until it is confirmed (lost on restart:
         # the default expiry is used then).
         self._expiries: dict[int, timedelta | None] = {}
+        # Double taps: what changes a link (cancel, reissue) runs once at a time per link,
+        # in this process; a reissue remembers what it made for a while.
+        self._link_locks = _KeyedLocks()
+        self._reissued: dict[int, tuple[float, int]] = {}  # old id -> (until, new id)
 
     async def close(self) -> None:
         """Finish writing webhooks already received."""
@@ -231,9 +240,20 @@ class PaymentService:
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         old = await self.find_link(merchant, short_ref)
-        currency = get_currency(old.currency)
-        amount = from_minor_units(old.amount_minor, currency)
-        return await self._store_and_open(merchant, amount, old.description, None, show)
+        async with self._link_locks.hold(old.id):
+            now = time.monotonic()
+            made = self._reissued.get(old.id)
+            if made is not None and made[0] > now:
+                again = await self._repo.get_link(made[1])
+                if again is not None:
+                    return again  # a double tap: shown once, by the first
+            currency = get_currency(old.currency)
+            amount = from_minor_units(old.amount_minor, currency)
+            link = await self._store_and_open(merchant, amount, old.description, None, show)
+            if len(self._reissued) > 10_000:
+                self._reissued = {k: v for k, v in self._reissued.items() if v[0] > now}
+            self._reissued[old.id] = (time.monotonic() + REISSUE_ONCE_WITHIN, link.id)
+            return link
 
     async def find_link(self, merchant: Merchant, short_ref: str) -> Link:
         link = await self._repo.get_link_by_ref(short_ref.strip().upper())
@@ -294,14 +314,16 @@ class PaymentService:
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         link = await self.find_link(merchant, short_ref)
-        if link.session_id is None or not link.waiting:
+        async with self._link_locks.hold(link.id):
+            link = await self.find_link(merchant, short_ref)  # as a tap before left it
+            if link.session_id is None or not link.waiting:
+                return _cancel_outcome(link), link
+            try:
+                session = await self._xendit.cancel_session(link.session_id)
+            except XenditInvalidState:
+                session = await self._xendit.get_session(link.session_id)
+            link = await self._apply(link, session)
             return _cancel_outcome(link), link
-        try:
-            session = await self._xendit.cancel_session(link.session_id)
-        except XenditInvalidState:
-            session = await self._xendit.get_session(link.session_id)
-        link = await self._apply(link, session)
-        return _cancel_outcome(link), link
 
     async def _apply(self, link: Link, session: Session) -> Link:
         outcome, updated = await self._repo.apply_session_truth(link.id, truth_of(session))
@@ -523,6 +545,27 @@ class PaymentService:
                 outcome.value,
             )
         return outcome
+
+
+class _KeyedLocks:
+    """One lock per key, dropped once nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 def _cancel_outcome(link: Link) -> CancelOutcome:

@@ -1182,6 +1182,94 @@ class Repository:
             last_error=error[:1000],
         )
 
+    async def chats_with_failures(self, *, error_prefix: str) -> set[int]:
+        """Chats with notifications FAILED for a reason starting with ``error_prefix``."""
+        async with self._db.connection() as conn:
+            rows = await conn.scalars(
+                select(outbox.c.chat_id)
+                .where(
+                    and_(
+                        outbox.c.status == NotificationStatus.FAILED.value,
+                        outbox.c.last_error.like(f"{error_prefix}%"),
+                    )
+                )
+                .distinct()
+            )
+            return set(rows.all())
+
+    async def requeue_failed(self, chat_id: int) -> int:
+        """Make a chat's FAILED notifications due again (the chat can hear us again); card
+        edits only where the link still has a card to edit. Returns how many."""
+        now = self._clock()
+        async with self._db.begin() as conn:
+            done = await conn.execute(
+                update(outbox)
+                .where(
+                    and_(
+                        outbox.c.chat_id == chat_id,
+                        outbox.c.status == NotificationStatus.FAILED.value,
+                        or_(
+                            outbox.c.kind != NotificationKind.CARD.value,
+                            outbox.c.link_id.in_(
+                                select(links.c.id).where(links.c.card_message_id.is_not(None))
+                            ),
+                        ),
+                    )
+                )
+                .values(
+                    status=NotificationStatus.PENDING.value,
+                    next_attempt_at=now,
+                    claimed_until=None,
+                    attempts=0,
+                )
+            )
+            return int(done.rowcount)
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> tuple[int, int]:
+        """A group became a supergroup with a new id: its links and notifications follow.
+
+        Unsent notifications (pending or failed) are made due at once in the new chat. The
+        cards stay behind in the old group (message ids do not carry over): links forget
+        them, and their pending edits end FAILED. Returns (links moved, notifications queued).
+        """
+        now = self._clock()
+        unsent = and_(
+            outbox.c.chat_id == old_chat_id, outbox.c.status != NotificationStatus.SENT.value
+        )
+        async with self._db.begin() as conn:
+            moved = await conn.execute(
+                update(links)
+                .where(links.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id, card_message_id=None)
+            )
+            queued = await conn.execute(
+                update(outbox)
+                .where(and_(unsent, outbox.c.kind != NotificationKind.CARD.value))
+                .values(
+                    chat_id=new_chat_id,
+                    status=NotificationStatus.PENDING.value,
+                    next_attempt_at=now,
+                    claimed_until=None,
+                    attempts=0,
+                )
+            )
+            await conn.execute(
+                update(outbox)
+                .where(and_(unsent, outbox.c.kind == NotificationKind.CARD.value))
+                .values(
+                    chat_id=new_chat_id,
+                    status=NotificationStatus.FAILED.value,
+                    claimed_until=None,
+                    last_error=f"chat migrated to {new_chat_id}: the card stayed behind",
+                )
+            )
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)  # what was sent, for the record
+            )
+            return int(moved.rowcount), int(queued.rowcount)
+
     async def defer(self, notification_ids: Sequence[int], *, at: datetime) -> None:
         """Hand claimed notifications back for later without counting an attempt."""
         await self._set_outbox(

@@ -162,12 +162,14 @@ class _ApiError(Exception):
         *,
         retry_after: int | None = None,
         html: bool = False,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
         self.html = html
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -218,6 +220,9 @@ class FakeTelegram(LocalServer):
         # fault switches
         self.blocked_chats: set[int] = set()
         self.missing_chats: set[int] = set()
+        #: Groups upgraded to supergroups: old chat id -> new. Calls naming the old id fail
+        #: as Telegram's do (400 with ``parameters.migrate_to_chat_id``).
+        self.migrated_chats: dict[int, int] = {}
         self.delay: float = 0.0
         self.flood_limits: bool = False
         self.per_chat_per_second: float = 1.0
@@ -463,6 +468,61 @@ class FakeTelegram(LocalServer):
         )
         return self.push_update({"message": msg})
 
+    def push_edited_message(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "Budi",
+        language_code: str = "en",
+    ) -> int:
+        """A user edits their message ``message_id`` to ``text``; returns the update id."""
+        stored = self._messages.get((chat_id, message_id))
+        if stored is None or stored.from_bot:
+            raise ValueError(f"no message {message_id} of a user in chat {chat_id}")
+        user = self._user(user_id if user_id is not None else chat_id, first_name, language_code)
+        msg = _copy(stored.raw)
+        msg.update({"from": user, "text": text, "edit_date": int(time.time())})
+        msg.pop("entities", None)
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        stored.text, stored.raw = text, msg
+        stored.edit_count += 1
+        return self.push_update({"edited_message": _copy(msg)})
+
+    def push_chat_migration(
+        self, old_chat_id: int, new_chat_id: int, *, user_id: int, first_name: str = "Budi"
+    ) -> None:
+        """A group becomes a supergroup, as Telegram tells a bot: a service message with
+        ``migrate_to_chat_id`` in the old group, one with ``migrate_from_chat_id`` in the new
+        supergroup. From now on calls naming the old chat id fail with ``ChatMigrated``."""
+        self.migrated_chats[old_chat_id] = new_chat_id
+        user = self._user(user_id, first_name, "en")
+        old_chat = self._chat(old_chat_id, first_name)
+        self._chats[new_chat_id] = {
+            "id": new_chat_id,
+            "type": "supergroup",
+            "title": old_chat.get("title", f"Group {new_chat_id}"),
+        }
+        for chat_id, field, other in (
+            (old_chat_id, "migrate_to_chat_id", new_chat_id),
+            (new_chat_id, "migrate_from_chat_id", old_chat_id),
+        ):
+            self.push_update(
+                {
+                    "message": {
+                        "message_id": self._new_message_id(chat_id),
+                        "from": user,
+                        "chat": self._chat(chat_id, first_name),
+                        "date": int(time.time()),
+                        field: other,
+                    }
+                }
+            )
+
     def push_callback(
         self,
         chat_id: int,
@@ -616,6 +676,8 @@ class FakeTelegram(LocalServer):
             }
             if err.retry_after is not None:
                 body["parameters"] = {"retry_after": err.retry_after}
+            if err.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": err.migrate_to_chat_id}
             call.response = body
             self._fire()
             return web.json_response(body, status=err.status)
@@ -666,6 +728,12 @@ class FakeTelegram(LocalServer):
                 raise _ApiError(403, "Forbidden: bot was blocked by the user")
             if chat is not None and chat in self.missing_chats:
                 raise _ApiError(400, "Bad Request: chat not found")
+            if chat is not None and chat in self.migrated_chats:
+                raise _ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    migrate_to_chat_id=self.migrated_chats[chat],
+                )
         handler = self._handlers.get(method.lower())
         if handler is None:
             return True  # catch-all: recorded in calls, answered with True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot.languages import Languages
 from bot.payments import Merchant
@@ -31,9 +32,13 @@ async def edit(query: CallbackQuery, reply: Reply) -> None:
     """Turn the message a button belongs to into ``reply``."""
     if query.message is None:
         return
-    await query.edit_message_text(
-        reply.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
-    )
+    try:
+        await query.edit_message_text(
+            reply.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise  # a second tap that changes nothing is fine; anything else is not
 
 
 async def send(bot: Bot, chat_id: int, reply: Reply) -> Message:

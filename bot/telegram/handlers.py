@@ -6,16 +6,31 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, BaseHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import i18n
 from bot.languages import Languages
+from bot.telegram.access import AccessGuard
+from bot.telegram.chats import ChatEvents
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.share import ShareInline
 
 log = logging.getLogger(__name__)
+
+#: The handler group that notes what updates say about their chats: first of all.
+CHATS_GROUP = -2
+#: The handler group of the access guard: before the handlers (group 0).
+ACCESS_GROUP = -1
 
 #: The command menu, in this order.
 MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "language", "help")
@@ -24,16 +39,28 @@ MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "langua
 def register(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
+    chats: ChatEvents,
+    access: AccessGuard,
     pay: PayCommands,
     manage: ManageCommands,
     share: ShareInline,
     language: LanguageCommands,
 ) -> None:
+    # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
+    # us again (a merchant who blocked the bot is back) get their notifications.
+    application.add_handler(TypeHandler(Update, chats.seen), group=CHATS_GROUP)
+    # Group -1, before every handler and for every kind of update: strangers are refused
+    # here (ApplicationHandlerStop), so no handler below checks access again.
+    application.add_handler(TypeHandler(Update, access.check), group=ACCESS_GROUP)
     handlers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
+        # Edits act on nothing (CommandHandler would run an edited /pay again: a second link).
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE, pay.edited),
         *pay.handlers(),  # /start /help /pay, card buttons
         *manage.handlers(),  # /links /unpaid /status /cancel /today /export
         *share.handlers(),  # inline mode: share a link with the customer
         *language.handlers(),  # /language
+        # Last: any button nobody above took (old keyboards, forged or malformed data).
+        CallbackQueryHandler(access.stale_button),
     ]
     application.add_handlers(handlers)
     application.add_error_handler(on_error)

@@ -18,7 +18,7 @@ class LanguageCommands:
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [
             CommandHandler(["language", "bahasa"], self.choose),
-            CallbackQueryHandler(self.chosen, pattern=r"^lang:[a-z]{2}$"),
+            CallbackQueryHandler(self.chosen, pattern=f"^lang:({'|'.join(i18n.LANGUAGES)})$"),
         ]
 
     async def choose(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -38,26 +38,18 @@ class ManageCommands:
         return [
             CommandHandler("links", self.links),
             CommandHandler("unpaid", self.unpaid),
-            CallbackQueryHandler(self.links_page, pattern=r"^links:[au]:\d+$"),
+            CallbackQueryHandler(self.links_page, pattern=r"^links:[au]:\d{1,6}$"),
             CommandHandler("status", self.status),
             CommandHandler("cancel", self.cancel),
             CommandHandler("today", self.today),
             CommandHandler("export", self.export),
         ]
 
-    async def _allowed(self, update: Update) -> Merchant | None:
-        """The merchant, or None after telling a stranger they may not."""
-        merchant = await merchant_of(update, self._languages)
-        message = update.effective_message
-        if merchant is None or message is None:
+    async def _merchant(self, update: Update) -> Merchant | None:
+        """The merchant asking (the access guard in front of every handler let them in)."""
+        if update.effective_message is None:
             return None
-        if not self._payments.is_allowed(merchant.user_id):
-            await answer(
-                message,
-                Reply(i18n.text(merchant.language, "not_allowed", user_id=merchant.user_id)),
-            )
-            return None
-        return merchant
+        return await merchant_of(update, self._languages)
 
     async def _page(self, merchant: Merchant, *, waiting_only: bool, offset: int) -> Reply:
         page, total = await self._payments.page_of_links(
@@ -75,14 +67,14 @@ class ManageCommands:
 
     async def links(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/links: the chat's links, newest first, five a page."""
-        merchant = await self._allowed(update)
+        merchant = await self._merchant(update)
         if merchant is not None and update.effective_message is not None:
             reply = await self._page(merchant, waiting_only=False, offset=0)
             await answer(update.effective_message, reply)
 
     async def unpaid(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/unpaid: the links still waiting for payment."""
-        merchant = await self._allowed(update)
+        merchant = await self._merchant(update)
         if merchant is not None and update.effective_message is not None:
             reply = await self._page(merchant, waiting_only=True, offset=0)
             await answer(update.effective_message, reply)
@@ -101,7 +93,7 @@ class ManageCommands:
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
     ) -> tuple[Merchant, Message, str] | None:
         """An allowed merchant's ``/command REF``, or None after answering what is missing."""
-        merchant = await self._allowed(update)
+        merchant = await self._merchant(update)
         message = update.effective_message
         if merchant is None or message is None:
             return None
@@ -157,7 +149,7 @@ class ManageCommands:
 
     async def today(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/today: paid today (in the merchant's time zone) and what is still waiting."""
-        merchant = await self._allowed(update)
+        merchant = await self._merchant(update)
         if merchant is None or update.effective_message is None:
             return
         day = self._reports.today(utcnow())
@@ -167,7 +159,7 @@ class ManageCommands:
 
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/export [from] [to]: a CSV of links and payments, sent as a document."""
-        merchant = await self._allowed(update)
+        merchant = await self._merchant(update)
         message = update.effective_message
         if merchant is None or message is None:
             return

@@ -24,6 +24,7 @@ from bot.payments import (
     PaymentService,
 )
 from bot.qr import qr_png
+from bot.telegram.access import command_of
 from bot.telegram.common import answer, edit, merchant_of, send, toast
 from bot.views import Reply
 from storage import Link, LinkStatus
@@ -69,7 +70,7 @@ class PayCommands:
             CommandHandler("help", self.start),
             CommandHandler("pay", self.pay),
             CallbackQueryHandler(
-                self.card_button, pattern=r"^(qr|cancel|reissue|confirm|discard):"
+                self.card_button, pattern=r"^(qr|cancel|reissue|confirm|discard):[A-Z0-9]{1,16}$"
             ),
         ]
 
@@ -116,6 +117,15 @@ class PayCommands:
             )
         except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated) as exc:
             await answer(message, self._problem(merchant, exc))
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message acts on nothing; an edited /pay says how to change a link."""
+        message = update.edited_message
+        merchant = await merchant_of(update, self._languages)
+        if message is None or merchant is None:
+            return
+        if command_of(message, context.bot.username) == "pay":
+            await answer(message, Reply(i18n.text(merchant.language, "pay_edited")))
 
     async def _send_card(self, bot: Bot, chat_id: int, link: Link) -> int:
         """Send a link's card; the payment service calls this as soon as the link is made."""
@@ -177,8 +187,6 @@ class PayCommands:
     async def _confirm(self, update: Update, merchant: Merchant, ref: str) -> None:
         query = update.callback_query
         assert query is not None
-        if not self._payments.is_allowed(merchant.user_id):
-            raise NotAllowed(merchant.user_id)
         await query.answer()
         shown = False
 

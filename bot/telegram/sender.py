@@ -17,7 +17,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.notifications import DeliveryError
+from bot.notifications import UNREACHABLE, DeliveryError
 from bot.views import TEXT_LIMIT, Button, Delivery, Reply, clip_plain
 
 #: 400s that mean the chat itself is gone: no other form of the message can get through.
@@ -90,18 +90,20 @@ class TelegramSender:
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
                 raise DeliveryError(str(exc), retry_after=seconds) from exc
-            except Forbidden as exc:
-                raise DeliveryError(str(exc), permanent=True) from exc
-            except ChatMigrated as exc:
-                raise DeliveryError(f"chat migrated to {exc.new_chat_id}", permanent=True) from exc
+            except Forbidden as exc:  # blocked, kicked: until the chat writes to us again
+                raise DeliveryError(f"{UNREACHABLE}: {exc}", permanent=True) from exc
+            except ChatMigrated as exc:  # a group became a supergroup: its messages follow it
+                raise DeliveryError(
+                    f"chat migrated to {exc.new_chat_id}", migrated_to=int(exc.new_chat_id)
+                ) from exc
             except InvalidToken as exc:
                 raise DeliveryError(str(exc)) from exc
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
                     return  # the card already shows this: done
-                if _is_any(exc.message, _CHAT_GONE) or (
-                    delivery.edit_message_id is not None and _is_any(exc.message, _MESSAGE_GONE)
-                ):
+                if _is_any(exc.message, _CHAT_GONE):  # until the chat writes to us again
+                    raise DeliveryError(f"{UNREACHABLE}: {exc}", permanent=True) from exc
+                if delivery.edit_message_id is not None and _is_any(exc.message, _MESSAGE_GONE):
                     raise DeliveryError(str(exc), permanent=True) from exc
                 if number == len(attempts):
                     # Even the plainest form was refused: keep it, and try again later.
