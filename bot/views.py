@@ -143,6 +143,9 @@ def card(link: Link, tz: ZoneInfo) -> Reply:
             _t(lang, "card_canceled", **common),
             ((Button(_t(lang, "button_reissue"), callback=f"reissue:{ref}"),),),
         )
+    if link.status is LinkStatus.PENDING and link.session_id is None:
+        # Made, or being made, at Xendit without an answer yet: never "no link was made".
+        return Reply(_t(lang, "card_unknown", **common))
     if link.status is LinkStatus.FAILED or link.link_url is None:
         return Reply(_t(lang, "card_failed", **common))
     expires = format_time(link.expires_at, tz, lang) if link.expires_at else "—"
@@ -206,7 +209,7 @@ def notification(note: Notification, tz: ZoneInfo) -> Delivery:
     link = note.link
     lang = link.language
     if note.kind is NotificationKind.CARD:
-        assert link.card_message_id is not None
+        # No card yet (a new link's): sending it makes it the card; else the card is edited.
         return Delivery(card(link, tz), edit_message_id=link.card_message_id)
     common = {
         "amount": link_amount(link),

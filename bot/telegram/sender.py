@@ -40,21 +40,23 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def deliver(self, chat_id: int, delivery: Delivery) -> None:
+    async def deliver(self, chat_id: int, delivery: Delivery) -> int | None:
+        """Send or edit; the id of the message sent or edited."""
         reply = delivery.reply
         try:
             if delivery.edit_message_id is None:
-                await self._bot.send_message(
+                sent = await self._bot.send_message(
                     chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
                 )
-            else:
-                await self._bot.edit_message_text(
-                    reply.text,
-                    chat_id=chat_id,
-                    message_id=delivery.edit_message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply),
-                )
+                return sent.message_id
+            await self._bot.edit_message_text(
+                reply.text,
+                chat_id=chat_id,
+                message_id=delivery.edit_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply),
+            )
+            return delivery.edit_message_id
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -67,7 +69,7 @@ class TelegramSender:
             raise DeliveryError(str(exc)) from exc
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                return  # the card already shows this: done
+                return delivery.edit_message_id  # the card already shows this: done
             # "chat not found", "message to edit not found" and the like: any 400 is final,
             # the same request would be refused again.
             raise DeliveryError(str(exc), permanent=True) from exc
