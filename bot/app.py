@@ -30,6 +30,7 @@ from bot.logs import configure_logging
 from bot.money import get_currency
 from bot.notifications import NotificationWorker
 from bot.payments import PaymentPolicy, PaymentService
+from bot.ratelimit import SlidingWindow
 from bot.reports import Reports
 from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
 from bot.telegram import handlers
@@ -192,6 +193,9 @@ class Paybot:
             surge=surge,
             on_notification_queued=self.worker.wake,
             clock=self._clock,
+            deliver_now=self.worker.deliver_now,
+            # Its own window: Xendit counts requests per endpoint (GETs are the checker's).
+            create_window=SlidingWindow(s.effective_xendit_rate_limit, 60.0),
         )
 
         languages = Languages(repository)
@@ -258,7 +262,8 @@ class Paybot:
         return {
             "status": "ok" if ok else "starting" if not self._ready else "degraded",
             "telegram": self.settings.telegram_mode,
-            "database": "ok" if database_ok else "unreachable",
+            # Down, read-only, full, or its file deleted: it cannot store what /pay makes.
+            "database": "ok" if database_ok else "unwritable",
         }
 
     async def updates_handled(self) -> None:

@@ -84,6 +84,8 @@ def truth_of(session: Session) -> SessionTruth:
         currency=session.currency,
         payment_id=session.payment_id,
         updated_at=session.updated or utcnow(),
+        link_url=session.payment_link_url,
+        expires_at=session.expires_at,
     )
 
 
@@ -276,6 +278,6 @@ class SessionChecker(BackgroundWorker):
             )
         else:
             log.info("link %s: %s (%s)", link.short_ref, outcome.value, check.reason)
-        if outcome in (CheckOutcome.PAID, CheckOutcome.EXPIRED):
+        if outcome in (CheckOutcome.PAID, CheckOutcome.EXPIRED, CheckOutcome.FOUND):
             self._notify()
         await self._repo.finish_check(check, again_at=again_at)

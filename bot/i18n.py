@@ -103,6 +103,14 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "card_failed": (
             "⚠️ <b>No link was made: {amount}</b>\n{description_line}Ref: <code>{ref}</code>"
         ),
+        "card_unknown": (
+            "⏳ <b>Link not confirmed yet: {amount}</b>\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "Xendit did not answer in time, so the link may or may not exist. I'll check and "
+            "show it here as soon as Xendit tells me. If your customer is waiting, send /pay "
+            "again for a fresh link."
+        ),
         "card_confirm": (
             "❓ <b>Make a link for {amount}?</b>\n"
             "That is <i>{words}</i>.\n"
@@ -144,12 +152,21 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "use it. Please send /pay again for a fresh link."
         ),
         "internal_error": "😕 Something went wrong on my side. No money moved. Please try again.",
+        "not_saved": (
+            "⚠️ I could not save the link on my side, so there is no link to send. Please try "
+            "again in a minute."
+        ),
         # managing links
         "ref_usage": "Please add the link's reference, e.g. <code>/{command} K7F3QX9A</code>.",
         "ref_not_found": "I can't find a link with reference <code>{ref}</code> in this chat.",
         "canceled": "🚫 Link <code>{ref}</code> is cancelled. The customer can no longer pay it.",
         "cancel_too_late_paid": "✅ Too late to cancel <code>{ref}</code>: it is already paid.",
         "cancel_too_late_closed": "Link <code>{ref}</code> had already ended; nothing to cancel.",
+        "cancel_not_yet": (
+            "⏳ Xendit has not told me yet whether link <code>{ref}</code> exists, so I cannot "
+            "cancel it yet. Nobody was sent it. I'll show it here when Xendit tells me, and "
+            "you can cancel it then."
+        ),
         "xendit_unreachable_now": (
             "⚠️ Xendit is not answering right now. Nothing changed; please try again soon."
         ),
@@ -299,6 +316,14 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "card_failed": (
             "⚠️ <b>Link tidak dibuat: {amount}</b>\n{description_line}Ref: <code>{ref}</code>"
         ),
+        "card_unknown": (
+            "⏳ <b>Link belum pasti: {amount}</b>\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "Xendit tidak menjawab tepat waktu, jadi link ini mungkin sudah atau belum dibuat. "
+            "Saya akan memeriksanya dan menampilkannya di sini begitu Xendit memberi kabar. "
+            "Jika pelanggan menunggu, kirim /pay lagi untuk link baru."
+        ),
         "card_confirm": (
             "❓ <b>Buat link untuk {amount}?</b>\n"
             "Yaitu <i>{words}</i>.\n"
@@ -343,6 +368,10 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "internal_error": (
             "😕 Ada yang salah di sisi saya. Tidak ada uang yang berpindah. Silakan coba lagi."
         ),
+        "not_saved": (
+            "⚠️ Saya tidak bisa menyimpan link ini, jadi tidak ada link untuk dikirim. Silakan "
+            "coba lagi sebentar lagi."
+        ),
         "ref_usage": "Mohon tambahkan referensi link, misalnya <code>/{command} K7F3QX9A</code>.",
         "ref_not_found": "Saya tidak menemukan link dengan referensi <code>{ref}</code> di sini.",
         "canceled": (
@@ -353,6 +382,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         ),
         "cancel_too_late_closed": (
             "Link <code>{ref}</code> sudah berakhir; tidak ada yang perlu dibatalkan."
+        ),
+        "cancel_not_yet": (
+            "⏳ Xendit belum memberi tahu apakah link <code>{ref}</code> ada, jadi saya belum "
+            "bisa membatalkannya. Link ini belum dikirim ke siapa pun. Saya akan "
+            "menampilkannya di sini begitu Xendit memberi kabar, lalu Anda bisa membatalkannya."
         ),
         "xendit_unreachable_now": (
             "⚠️ Xendit sedang tidak menjawab. Tidak ada yang berubah; silakan coba lagi nanti."

@@ -50,7 +50,9 @@ class DeliveryError(Exception):
 class Sender(Protocol):
     """Where notifications go (in production :class:`bot.telegram.sender.TelegramSender`)."""
 
-    async def deliver(self, chat_id: int, delivery: Delivery) -> None: ...
+    async def deliver(self, chat_id: int, delivery: Delivery) -> int | None:
+        """Send or edit; the message id of what was sent (None if unknown)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,17 +262,26 @@ class NotificationWorker(BackgroundWorker):
         if self._unreachable_added is not None:
             self._unreachable_added.add(chat_id)
 
-    async def _deliver(self, group: list[Notification]) -> None:
+    async def deliver_now(self, note: Notification) -> bool:
+        """Send a notification its caller has just queued and claimed (a new link's card,
+        which answers the merchant's /pay): at once, not on the worker's next round. True
+        when it went out; otherwise it is rescheduled, and the worker is woken for it."""
+        sent = await self._deliver([note])
+        if not sent:
+            self.wake()
+        return sent
+
+    async def _deliver(self, group: list[Notification]) -> bool:
         first = group[0]
         ids = [note.id for note in group]
         delivery = self._render(first) if len(group) == 1 else self._summarise(group)
         try:
-            await self._sender.deliver(first.chat_id, delivery)
+            message_id = await self._sender.deliver(first.chat_id, delivery)
         except DeliveryError as exc:
             self._restart_slot(first.chat_id)
             if exc.migrated_to is not None:
                 await self.chat_migrated(first.chat_id, exc.migrated_to)
-                return
+                return False
             if exc.permanent:
                 log.error(
                     "notification(s) %s to chat %d failed for good: %s", ids, first.chat_id, exc
@@ -278,7 +289,7 @@ class NotificationWorker(BackgroundWorker):
                 await self._repo.mark_failed(ids, error=str(exc))
                 if str(exc).startswith(UNREACHABLE):
                     self._note_unreachable(first.chat_id)
-                return
+                return False
             wait = (
                 exc.retry_after
                 if exc.retry_after is not None
@@ -294,16 +305,20 @@ class NotificationWorker(BackgroundWorker):
             await self._repo.reschedule(
                 ids, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
-            return
+            return False
         self._restart_slot(first.chat_id)
         card = first.kind is NotificationKind.CARD
-        await self._repo.mark_sent(ids, generation=first.generation if card else None)
+        if card and delivery.edit_message_id is None and message_id is not None:
+            await self._repo.card_sent(first, message_id)  # a new card: edits go to it
+        else:
+            await self._repo.mark_sent(ids, generation=first.generation if card else None)
         log.info(
             "%d notification(s) (%s) delivered to chat %d",
             len(ids),
             first.kind.value,
             first.chat_id,
         )
+        return True
 
 
 def _coalescable(notes: list[Notification], most: int) -> list[Notification]:

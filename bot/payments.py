@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bot.checks import truth_of
 from bot.ingest import GroupCommit, Surge
 from bot.money import Currency, from_minor_units, get_currency, parse_amount, to_minor_units
+from bot.ratelimit import SlidingWindow
 from bot.xendit import (
     CreateSession,
     PaymentWebhookData,
@@ -41,6 +42,7 @@ from storage import (
     Link,
     LinkStatus,
     NewLink,
+    Notification,
     Repository,
     SessionEvent,
 )
@@ -60,6 +62,8 @@ REISSUE_ONCE_WITHIN = 60.0
 
 #: Shows a link to the merchant (its card) and returns the card's message id, if it has one.
 ShowLink = Callable[[Link], Awaitable[int | None]]
+#: Sends a notification just queued and claimed (a link's card) at once; True if it went.
+DeliverNow = Callable[[Notification], Awaitable[bool]]
 
 
 def new_short_ref() -> str:
@@ -117,6 +121,10 @@ class LinkNotCreated(Exception):
         self.link = link
 
 
+class LinkNotSaved(Exception):
+    """The database failed, so the link could not be stored (and nothing was shown)."""
+
+
 class LinkNotFound(LookupError):
     """No link with that reference in this chat."""
 
@@ -125,6 +133,7 @@ class CancelOutcome(StrEnum):
     CANCELED = "canceled"
     ALREADY_PAID = "cancel_too_late_paid"
     ALREADY_CLOSED = "cancel_too_late_closed"
+    NOT_YET = "cancel_not_yet"  # its create went unanswered: no session known to cancel
 
 
 class WebhookRejected(ValueError):
@@ -145,6 +154,8 @@ class PaymentService:
         *,
         on_check_queued: Callable[[], None] = lambda: None,
         on_notification_queued: Callable[[], None] = lambda: None,
+        deliver_now: DeliverNow | None = None,
+        create_window: SlidingWindow | None = None,
         surge: Surge | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -155,6 +166,10 @@ class PaymentService:
         self.policy = policy
         self._on_check_queued = on_check_queued
         self._on_notification_queued = on_notification_queued
+        self._deliver_now = deliver_now
+        #: POST /sessions under Xendit's per-endpoint limit: a burst of /pay waits its turn
+        #: here instead of being refused with a 429.
+        self.create_window = create_window
         self._clock = clock
         self._sleep = sleep
         # Concurrent webhooks are written in one transaction per batch (group commit).
@@ -189,11 +204,12 @@ class PaymentService:
         show: ShowLink,
         expiry: timedelta | None = None,
     ) -> Link:
-        """Validate, store the link, ask Xendit for a session, ``show`` it, store the result.
+        """Validate, store the link, ask Xendit for a session, store it, send the card.
 
-        The merchant is shown the link as soon as Xendit has made it and its row is stored;
-        the session and the card's message id are then written in one transaction. A webhook
-        cannot come first (nobody has the link yet) and would find the row by its reference.
+        Store before show: the row is committed before anything is asked of Xendit (the
+        database failing is :class:`LinkNotSaved`, and Xendit hears nothing), and the session
+        together with the queued card the moment Xendit answers. The card then goes out at
+        once through the outbox; a crash or a Telegram outage delays it, never loses it.
 
         An amount above ``confirm_above`` is stored as a DRAFT and not sent anywhere until the
         merchant confirms it (:meth:`confirm_draft`); ``show`` then shows the draft.
@@ -206,7 +222,7 @@ class PaymentService:
             raise DescriptionTooLong(MAX_DESCRIPTION)
         draft = self.policy.confirm_above is not None and amount > self.policy.confirm_above
         if not draft:
-            return await self._store_and_open(merchant, amount, description, expiry, show)
+            return await self._store_and_open(merchant, amount, description, expiry)
         link = await self._store_new(merchant, amount, description, draft=True)
         self._expiries[link.id] = expiry
         card = await show(link)
@@ -215,17 +231,18 @@ class PaymentService:
         await self._repo.set_card_message(link.id, card)
         return replace(link, card_message_id=card)
 
-    async def confirm_draft(self, merchant: Merchant, short_ref: str, show: ShowLink) -> Link:
-        """The merchant confirmed a large amount: make its session now (once), ``show`` it.
+    async def confirm_draft(self, merchant: Merchant, short_ref: str) -> tuple[Link, bool]:
+        """The merchant confirmed a large amount: make its session now (once). Its card, the
+        draft's message, becomes the link's through the outbox. True when this call made it.
 
-        A second tap finds nothing to do and shows nothing: the link is returned as it is.
+        A second tap finds nothing to do: the link is returned as it is, with False.
         """
         link = await self.find_link(merchant, short_ref)
         if not await self._repo.confirm_draft(link.id):
-            return link  # already confirmed or discarded
+            return link, False  # already confirmed or discarded
         fresh = await self._repo.get_link(link.id)
         assert fresh is not None
-        return await self._open_session(fresh, self._expiries.pop(link.id, None), show)
+        return await self._open_session(fresh, self._expiries.pop(link.id, None)), True
 
     async def discard_draft(self, merchant: Merchant, short_ref: str) -> Link:
         link = await self.find_link(merchant, short_ref)
@@ -235,8 +252,9 @@ class PaymentService:
         assert fresh is not None
         return fresh
 
-    async def reissue(self, merchant: Merchant, short_ref: str, show: ShowLink) -> Link:
-        """A new link with the same amount and description as an expired or cancelled one."""
+    async def reissue(self, merchant: Merchant, short_ref: str) -> Link:
+        """A new link with the same amount and description as an expired or cancelled one;
+        its card goes to the chat as a new /pay's does."""
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         old = await self.find_link(merchant, short_ref)
@@ -249,7 +267,7 @@ class PaymentService:
                     return again  # a double tap: shown once, by the first
             currency = get_currency(old.currency)
             amount = from_minor_units(old.amount_minor, currency)
-            link = await self._store_and_open(merchant, amount, old.description, None, show)
+            link = await self._store_and_open(merchant, amount, old.description, None)
             if len(self._reissued) > 10_000:
                 self._reissued = {k: v for k, v in self._reissued.items() if v[0] > now}
             self._reissued[old.id] = (time.monotonic() + REISSUE_ONCE_WITHIN, link.id)
@@ -316,6 +334,8 @@ class PaymentService:
         link = await self.find_link(merchant, short_ref)
         async with self._link_locks.hold(link.id):
             link = await self.find_link(merchant, short_ref)  # as a tap before left it
+            if link.session_id is None and link.status is LinkStatus.PENDING:
+                return CancelOutcome.NOT_YET, link  # cancellable once a webhook names its session
             if link.session_id is None or not link.waiting:
                 return _cancel_outcome(link), link
             try:
@@ -337,44 +357,22 @@ class PaymentService:
         amount: Decimal,
         description: str | None,
         expiry: timedelta | None,
-        show: ShowLink,
     ) -> Link:
-        """Store a new link and ask Xendit for its session at the same time; show it.
+        """Store a new link (committed, with the ``reference_id`` Xendit will be sent), then
+        ask Xendit for its session. A webhook or check naming that reference finds the row
+        whatever becomes of the request."""
+        link = await self._store_new(merchant, amount, description, draft=False)
+        return await self._open_session(link, expiry)
 
-        The row, with the ``reference_id`` Xendit is sent, is committed while the request is on
-        its way: long before a timeout could leave us unsure whether a session was made, and a
-        webhook that names the reference finds it. Only a crash in that millisecond could leave
-        a session without a row, and then nobody has seen its link.
-        """
-        new = self._new_link(merchant, amount, description, draft=False)
-        storing = asyncio.ensure_future(self._repo.create_link(new))
-        try:
-            # One turn of the loop: the insert reaches the database thread before the request
-            # to Xendit is built, and its commit (an fsync) is done by the time Xendit answers.
-            await asyncio.sleep(0)
-            session = await self._create_with_retries(self._session_request(new, expiry))
-        except XenditError as exc:
-            await self._failed(await storing, exc)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(storing)  # the row is written either way
-            raise
-        try:
-            link = await storing
-        except DuplicateReference:
-            # Two links drew the same short reference (1 in 10^11 at a million links): the
-            # session just made is never shown and expires. Start again with a new one.
-            log.warning("short reference %s taken: making the link again", new.short_ref)
-            return await self._store_and_open(merchant, amount, description, expiry, show)
-        return await self._activate(link, session, show)
-
-    async def _open_session(self, link: Link, expiry: timedelta | None, show: ShowLink) -> Link:
-        """Ask Xendit for the session of a link already stored (a confirmed draft)."""
+    async def _open_session(self, link: Link, expiry: timedelta | None) -> Link:
+        """Ask Xendit for the session of a link already stored; store it; send the card."""
         try:
             session = await self._create_with_retries(self._session_request(link, expiry))
+        except XenditTimeout as exc:
+            return await self._outcome_unknown(link, exc)
         except XenditError as exc:
             await self._failed(link, exc)
-        return await self._activate(link, session, show)
+        return await self._activate(link, session)
 
     def _session_request(self, link: Link | NewLink, expiry: timedelta | None) -> CreateSession:
         currency = get_currency(link.currency)
@@ -396,37 +394,72 @@ class PaymentService:
         failed = await self._repo.fail_link(link.id, f"{failure.value}: {exc}")
         raise LinkNotCreated(failure, exc.message, failed) from exc
 
-    async def _activate(self, link: Link, session: Session, show: ShowLink) -> Link:
-        """Show the link Xendit made, then store its session and card in one transaction.
+    async def _outcome_unknown(self, link: Link, exc: XenditTimeout) -> Link:
+        """The request reached Xendit but no answer came: the session may exist. Not FAILED
+        (that would deny a payable link): PENDING, and its card says so. A later webhook for
+        its reference makes it ACTIVE (or paid, expired) and the card shows it."""
+        log.warning(
+            "link %s: Xendit did not answer, the session may exist: %s", link.short_ref, exc
+        )
+        try:
+            unknown, card = await self._repo.mark_outcome_unknown(
+                link.id, f"{Failure.UNKNOWN_OUTCOME.value}: {exc}"
+            )
+        except STORAGE_ERRORS as store_exc:
+            raise LinkNotSaved(link.short_ref) from store_exc
+        await self._send_card(card)
+        return unknown
 
-        Showing first keeps a write off the merchant's wait. The session is stored even when
-        showing fails (Telegram down): a later /status shows it.
-        """
+    async def _activate(self, link: Link, session: Session) -> Link:
+        """Store the session Xendit made and queue its card in one transaction, then send
+        the card at once (the outbox worker does, later, if that fails)."""
         if session.payment_link_url is None:
             failed = await self._repo.fail_link(link.id, "no payment_link_url in the answer")
             raise LinkNotCreated(Failure.UNAVAILABLE, "no payment link in Xendit's answer", failed)
-        active = replace(
-            link,
-            status=LinkStatus.ACTIVE,
-            session_id=session.payment_session_id,
-            link_url=session.payment_link_url,
-            expires_at=session.expires_at,
-        )
-        card: int | None = None
         try:
-            card = await show(active)
-        finally:
-            created = await asyncio.shield(
-                self._repo.activate_link(
+            # Shielded: the session exists now, so it is stored even if the handler is
+            # cancelled (shutdown) while the commit is on its way.
+            created, card = await asyncio.shield(
+                self._repo.open_link(
                     link.id,
                     session_id=session.payment_session_id,
                     link_url=session.payment_link_url,
                     expires_at=session.expires_at,
-                    card_message_id=card,
                 )
             )
+        except STORAGE_ERRORS as exc:
+            await self._withdraw(link, session, exc)
         log.info("link %s created: session %s", created.short_ref, created.session_id)
+        await self._send_card(card)
         return created
+
+    async def _withdraw(self, link: Link, session: Session, exc: BaseException) -> NoReturn:
+        """Xendit made a session the database could not store: cancel it, so no link exists
+        that the bot does not know of, and tell the merchant nothing was saved."""
+        log.error(
+            "link %s: session %s made but not stored (%s); cancelling it",
+            link.short_ref,
+            session.payment_session_id,
+            exc,
+        )
+        try:
+            await self._xendit.cancel_session(session.payment_session_id)
+        except XenditError as cancel_exc:
+            # Its row (PENDING, with the reference) stays: a webhook still finds it.
+            log.error("could not cancel session %s: %s", session.payment_session_id, cancel_exc)
+        else:
+            with contextlib.suppress(*STORAGE_ERRORS):
+                await self._repo.fail_link(link.id, "not stored; cancelled at Xendit")
+        raise LinkNotSaved(link.short_ref) from exc
+
+    async def _send_card(self, card: Notification | None) -> None:
+        """Send a card just queued: the outbox row is stored, so a failure only delays it."""
+        if card is None:
+            return  # someone else holds it and sends it
+        if self._deliver_now is None:
+            self._on_notification_queued()
+            return
+        await self._deliver_now(card)
 
     def _return_url(self, link: Link | NewLink) -> str | None:
         if self.policy.public_url is None or link.return_token is None:
@@ -442,7 +475,10 @@ class PaymentService:
                     self._new_link(merchant, amount, description, draft=draft)
                 )
             except DuplicateReference:
-                continue
+                continue  # two links drew the same short reference: draw again
+            except STORAGE_ERRORS as exc:
+                log.error("link not stored, the database failed: %s", exc)
+                raise LinkNotSaved(merchant.chat_id) from exc
         raise RuntimeError("could not draw a unique reference in 5 tries")
 
     def _new_link(
@@ -474,7 +510,10 @@ class PaymentService:
         attempts = self.policy.create_attempts
         for attempt in range(1, attempts + 1):
             try:
-                return await self._xendit.create_session(request)
+                if self.create_window is None:
+                    return await self._xendit.create_session(request)
+                async with self.create_window:
+                    return await self._xendit.create_session(request)
             except XenditRateLimited as exc:
                 if attempt == attempts:
                     raise

@@ -209,6 +209,9 @@ def card(link: Link, tz: ZoneInfo) -> Reply:
             _described(link, "card_canceled"),
             ((Button(_t(lang, "button_reissue"), callback=f"reissue:{ref}"),),),
         )
+    if link.status is LinkStatus.PENDING and link.session_id is None:
+        # Made, or being made, at Xendit without an answer yet: never "no link was made".
+        return Reply(_described(link, "card_unknown"))
     if link.status is LinkStatus.FAILED or link.link_url is None:
         return Reply(_described(link, "card_failed"))
     expires = format_time(link.expires_at, tz, lang) if link.expires_at else "—"
@@ -303,7 +306,7 @@ def notification(note: Notification, tz: ZoneInfo) -> Delivery:
     link = note.link
     lang = link.language
     if note.kind is NotificationKind.CARD:
-        assert link.card_message_id is not None
+        # No card yet (a new link's): sending it makes it the card; else the card is edited.
         return Delivery(card(link, tz), edit_message_id=link.card_message_id)
     if note.kind is NotificationKind.PAID:
         return Delivery(

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
+
+from storage.tables import heartbeat
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: Key of the PostgreSQL advisory lock that serialises migrations (any constant of ours).
@@ -81,6 +84,8 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        #: The SQLite file and its identity (device, inode) once open: see :meth:`ping`.
+        self._sqlite_file: tuple[str, tuple[int, int] | None] | None = None
         self._sqlite = _OneSQLiteConnection(engine) if engine.dialect.name == "sqlite" else None
         # The same pool; its connections are handed out in autocommit mode.
         self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -112,6 +117,13 @@ class Database:
         db = cls(engine)
         if migrate:
             await db.migrate()
+        if async_url.get_backend_name() == "sqlite":
+            database = async_url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                try:
+                    db._sqlite_file = (database, _identity(database))
+                except FileNotFoundError:  # not made yet (migrate=False): on first ping
+                    db._sqlite_file = (database, None)
         return db
 
     async def migrate(self) -> None:
@@ -197,13 +209,25 @@ class Database:
                 yield conn
 
     async def ping(self) -> bool:
+        """True when the database takes writes: one committed beat in ``heartbeat``.
+
+        A ``SELECT`` succeeds on a read-only or full disk and on a read-only PostgreSQL; a
+        committed write does not. SQLite keeps writing to a file deleted (or replaced) under
+        it, into an inode nobody will ever read again, and to a file made read-only after it
+        was opened: the file at the path must still be the one open, and writable.
+        """
         try:
             async with asyncio.timeout(2):
-                async with self.connection() as connection:
-                    await connection.execute(text("SELECT 1"))
+                if self._sqlite_file is not None:
+                    path, opened = self._sqlite_file
+                    if opened is None:
+                        opened = _identity(path)
+                        self._sqlite_file = (path, opened)
+                    if _identity(path) != opened or not _writable(path):
+                        return False
+                return await self.transaction(_beat)
         except Exception:
             return False
-        return True
 
     async def close(self) -> None:
         if self._sqlite is not None:
@@ -289,6 +313,24 @@ class _OneSQLiteConnection:
             if self._connection is not None:
                 await self._connection.close()
             self._connection = self._driver = self._sync = None
+
+
+def _identity(path: str) -> tuple[int, int]:
+    found = os.stat(path)
+    return found.st_dev, found.st_ino
+
+
+def _writable(path: str) -> bool:
+    """Writable by this process. Root may write any file, so there a file with no write
+    permission bit at all (``chmod a-w``) counts as made read-only on purpose."""
+    if os.geteuid() == 0:
+        return bool(os.stat(path).st_mode & 0o222)
+    return os.access(path, os.W_OK)
+
+
+def _beat(connection: Connection) -> bool:
+    done = connection.execute(update(heartbeat).values(beats=heartbeat.c.beats + 1))
+    return bool(done.rowcount == 1)
 
 
 def head_revision() -> str:

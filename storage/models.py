@@ -11,7 +11,7 @@ class LinkStatus(enum.StrEnum):
     """A payment link's life. Only forward moves are allowed (see :data:`FINAL`)."""
 
     DRAFT = "DRAFT"  # a large amount waiting for the merchant's confirmation
-    PENDING = "PENDING"  # stored, Xendit not yet answered
+    PENDING = "PENDING"  # stored; Xendit not yet answered, or its answer never came
     ACTIVE = "ACTIVE"  # Xendit made the session; waiting for the customer
     COMPLETED = "COMPLETED"  # paid
     EXPIRED = "EXPIRED"
@@ -22,7 +22,7 @@ class LinkStatus(enum.StrEnum):
 class NotificationKind(enum.StrEnum):
     PAID = "PAID"  # the short "paid" message that makes the phone ring
     EXPIRED = "EXPIRED"
-    CARD = "CARD"  # edit the link's payment card to its current state
+    CARD = "CARD"  # the link's payment card: sent when it has none yet, else edited
 
 
 class NotificationStatus(enum.StrEnum):
@@ -46,6 +46,7 @@ class CheckOutcome(enum.StrEnum):
     PAID = "paid"  # now COMPLETED; "paid" queued
     EXPIRED = "expired"  # now EXPIRED; "expired" queued
     CANCELED = "canceled"  # now CANCELED
+    FOUND = "found"  # a session we had not heard of (its create timed out): now ACTIVE
     UNCHANGED = "unchanged"  # Xendit agrees with what we had (or the link is past that state)
     MISMATCH = "mismatch"  # Xendit's session is not this link's (amount/currency/reference)
 
@@ -130,6 +131,9 @@ class SessionTruth:
     currency: str
     payment_id: str | None
     updated_at: datetime
+    #: For a link whose create went unanswered: what its card needs once the session is found.
+    link_url: str | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

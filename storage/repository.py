@@ -242,6 +242,32 @@ def _queue_card(dialect: Any) -> Any:
     )
 
 
+def _claim_card(dialect: Any) -> Any:
+    """INSERT a card already claimed by its caller, who sends it at once; or (one queued
+    before) make it due again, one generation newer, and claim it if nobody holds it. A
+    holder sending it right now then hands it back (:meth:`Repository.mark_sent`) and it
+    goes once more, showing the newest state. RETURNING its claim, to see whose it is."""
+    stmt = dialect.insert(outbox)
+    unclaimed = or_(
+        outbox.c.claimed_until.is_(None), outbox.c.claimed_until < stmt.excluded.created_at
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[outbox.c.link_id, outbox.c.kind],
+        set_={
+            "status": NotificationStatus.PENDING.value,
+            "next_attempt_at": stmt.excluded.next_attempt_at,
+            "attempts": stmt.excluded.attempts,
+            "last_error": None,
+            "generation": outbox.c.generation + 1,
+            "claimed_until": case(
+                (unclaimed, stmt.excluded.claimed_until), else_=outbox.c.claimed_until
+            ),
+        },
+    ).returning(outbox.c.id, outbox.c.generation, outbox.c.claimed_until, outbox.c.attempts)
+
+
+_CLAIM_CARD = {name: _claim_card(dialect) for name, dialect in _DIALECTS.items()}
+
 #: Notifications: a message is queued once; a card edit queued again is made due again.
 _QUEUE_MESSAGE = {
     name: dialect.insert(outbox).on_conflict_do_nothing() for name, dialect in _DIALECTS.items()
@@ -550,6 +576,85 @@ class Repository:
             return _link(conn.execute(_ACTIVATE_LINK, values).one())
 
         return await self._db.transaction(write)
+
+    async def open_link(
+        self,
+        link_id: int,
+        *,
+        session_id: str,
+        link_url: str,
+        expires_at: datetime,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> tuple[Link, Notification | None]:
+        """Record the session Xendit made and queue the link's card, in one transaction.
+
+        The card comes back claimed for ``lease`` (None if someone else holds it): the
+        caller sends it at once and marks it (:meth:`card_sent`); if the caller fails or
+        dies, the outbox worker sends it when the lease ends.
+        """
+        now = self._clock()
+        dialect = self._db.dialect
+        values = {
+            "link_id": link_id,
+            "new_session_id": session_id,
+            "new_link_url": link_url,
+            "new_expires_at": expires_at,
+            "now": now,
+            "new_card": None,
+        }
+
+        def write(conn: Connection) -> tuple[Link, Notification | None]:
+            link = _link(conn.execute(_ACTIVATE_LINK, values).one())
+            return link, _claim_card_row(conn, dialect, link, now, now + lease)
+
+        return await self._db.transaction(write)
+
+    async def mark_outcome_unknown(
+        self, link_id: int, failure: str, *, lease: timedelta = timedelta(seconds=60)
+    ) -> tuple[Link, Notification | None]:
+        """Xendit got the request but its answer never came: the session may exist. The link
+        stays PENDING (a webhook naming its reference finds it) and its card, which says so,
+        is queued and claimed as in :meth:`open_link`."""
+        now = self._clock()
+        dialect = self._db.dialect
+
+        def write(conn: Connection) -> tuple[Link, Notification | None]:
+            conn.execute(
+                update(links)
+                .where(and_(links.c.id == link_id, links.c.status == LinkStatus.PENDING.value))
+                .values(failure=failure[:1000], updated_at=now)
+            )
+            link = _link(conn.execute(select(links).where(links.c.id == link_id)).one())
+            return link, _claim_card_row(conn, dialect, link, now, now + lease)
+
+        return await self._db.transaction(write)
+
+    async def card_sent(self, note: Notification, message_id: int) -> None:
+        """A new card went out as ``message_id``: it is the link's card from now on (edits go
+        to it), and its outbox row is sent, unless queued again meanwhile (then it goes
+        again, as an edit of this message)."""
+        sent_at = self._clock()
+
+        def write(conn: Connection) -> None:
+            conn.execute(
+                update(links).where(links.c.id == note.link.id).values(card_message_id=message_id)
+            )
+            done = conn.execute(
+                update(outbox)
+                .where(and_(outbox.c.id == note.id, outbox.c.generation == note.generation))
+                .values(
+                    status=NotificationStatus.SENT.value,
+                    sent_at=sent_at,
+                    claimed_until=None,
+                    last_error=None,
+                )
+            )
+            if done.rowcount == 0:
+                conn.execute(
+                    update(outbox).where(outbox.c.id == note.id).values(claimed_until=None)
+                )
+
+        await self._db.transaction(write)
 
     async def fail_link(self, link_id: int, failure: str) -> Link:
         """Mark a link whose session could not be made."""
@@ -1024,13 +1129,36 @@ class Repository:
                 "EXPIRED": LinkStatus.EXPIRED,
                 "CANCELED": LinkStatus.CANCELED,
             }.get(truth.status)
-            if target is None:
+            # Its create went unanswered (or the process died before storing the answer):
+            # this is the first we hear of its session. Take its link and card now.
+            unknown = link.session_id is None and link.status is LinkStatus.PENDING
+            if target is None and not (unknown and truth.status == "ACTIVE"):
                 return CheckOutcome.UNCHANGED, link
             values: dict[str, Any] = {
-                "status": target.value,
+                "status": (target or LinkStatus.ACTIVE).value,
                 "updated_at": now,
                 "session_id": truth.session_id,
             }
+            if unknown:
+                values["link_url"] = truth.link_url
+                values["expires_at"] = truth.expires_at
+            if target is None:
+                moved = conn.execute(
+                    update(links)
+                    .where(
+                        and_(
+                            links.c.id == link.id,
+                            links.c.status == LinkStatus.PENDING.value,
+                            links.c.session_id.is_(None),
+                        )
+                    )
+                    .values(**values)
+                )
+                if moved.rowcount != 1:
+                    return CheckOutcome.UNCHANGED, link
+                _queue(conn, dialect, link, NotificationKind.CARD, now)
+                updated = _link(conn.execute(select(links).where(links.c.id == link.id)).one())
+                return CheckOutcome.FOUND, updated
             if target is LinkStatus.COMPLETED:
                 values["paid_at"] = truth.updated_at
                 values["payment_id"] = truth.payment_id
@@ -1053,7 +1181,8 @@ class Repository:
             kind = _NOTIFY.get(target)
             if kind is not None:
                 _queue(conn, dialect, link, kind, now)
-            if link.card_message_id is not None:
+            if link.card_message_id is not None or unknown:
+                # An unknown link's card may not exist yet: then this one is sent new.
                 _queue(conn, dialect, link, NotificationKind.CARD, now)
             updated = _link(conn.execute(select(links).where(links.c.id == link.id)).one())
             return _OUTCOME[target], updated
@@ -1345,6 +1474,35 @@ def _queue(
             "next_attempt_at": now,
             "created_at": now,
         },
+    )
+
+
+def _claim_card_row(
+    conn: Connection, dialect: str, link: Link, now: datetime, until: datetime
+) -> Notification | None:
+    """Queue the link's card claimed until ``until``; the claim, or None if another holds it."""
+    row = conn.execute(
+        _CLAIM_CARD[dialect],
+        {
+            "link_id": link.id,
+            "kind": NotificationKind.CARD.value,
+            "chat_id": link.chat_id,
+            "status": NotificationStatus.PENDING.value,
+            "attempts": 1,
+            "next_attempt_at": now,
+            "claimed_until": until,
+            "created_at": now,
+        },
+    ).one()
+    if row.claimed_until != until:
+        return None
+    return Notification(
+        id=row.id,
+        kind=NotificationKind.CARD,
+        chat_id=link.chat_id,
+        attempts=row.attempts,
+        link=link,
+        generation=row.generation,
     )
 
 

@@ -141,3 +141,11 @@ users = Table(
     Column("language", String(8), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+#: One row (id 1): ``/healthz`` adds a beat to prove the database takes writes.
+heartbeat = Table(
+    "heartbeat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("beats", BigInteger, nullable=False),
+)

@@ -525,6 +525,48 @@ async def test_after_sigkill_a_restart_does_not_wait_out_the_dead_process_lease(
     assert ref_of(paid) == link.ref
 
 
+async def test_sigkill_after_the_session_is_made_but_before_the_card_still_shows_it(
+    operator: Operator, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    """Xendit made the session; the card is on its way to Telegram (which hangs) when the
+    process dies. The session and the queued card were stored first: a restart sends it."""
+    first = await operator.start()
+    tg.delay = 30.0  # sendMessage hangs: the card never leaves this process
+    mark = tg.mark()
+    tg.push_message(MERCHANT, "/pay 150000 kopi susu")
+    await tg.wait_for(
+        lambda: (
+            any(
+                c.method == "sendMessage" and "Payment link" in c.params.get("text", "")
+                for c in tg.calls
+            )
+            or None
+        ),
+        timeout=10,
+    )
+    await tg.wait_for(lambda: not tg.updates, timeout=10)  # /pay confirmed: not redelivered
+    first.kill()
+    assert await first.wait() == -signal.SIGKILL
+    tg.delay = 0.0
+    [session] = xendit.sessions.values()
+    assert tg.outbox[mark:] == []  # the merchant has seen nothing
+
+    await operator.start()
+    card = await tg.wait_message(MERCHANT, contains="Payment link", since=mark, timeout=10)
+    assert session["payment_link_url"] in (card.text or "")
+    rows = await operator.outbox_settled(expected=1)
+    assert [(r.kind, r.status) for r in rows] == [("CARD", "SENT")]
+    db = await Database.connect(operator.database_url, migrate=False)
+    try:
+        [link] = await Repository(db).links_for_chat(MERCHANT)
+    finally:
+        await db.close()
+    assert link.session_id == session["payment_session_id"]
+    assert link.card_message_id == card.message_id  # edits go to the card the merchant has
+    assert ref_of(card) == link.short_ref
+    assert len(xendit.requests_to("POST", "/sessions")) == 1
+
+
 # -- c) SIGTERM when idle -------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from bot.payments import (
     DescriptionTooLong,
     LinkNotCreated,
     LinkNotFound,
+    LinkNotSaved,
     Merchant,
     NotAllowed,
     PaymentService,
@@ -115,7 +116,7 @@ class PayCommands:
                 expiry=expiry,
                 show=partial(self._send_card, message.get_bot(), message.chat_id),
             )
-        except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated) as exc:
+        except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated, LinkNotSaved) as exc:
             await answer(message, self._problem(merchant, exc))
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -128,7 +129,7 @@ class PayCommands:
             await answer(message, Reply(i18n.text(merchant.language, "pay_edited")))
 
     async def _send_card(self, bot: Bot, chat_id: int, link: Link) -> int:
-        """Send a link's card; the payment service calls this as soon as the link is made."""
+        """Send a draft's card (a link's own card goes through the outbox)."""
         return (await send(bot, chat_id, views.card(link, self._tz))).message_id
 
     def _problem(self, merchant: Merchant, exc: Exception) -> Reply:
@@ -140,6 +141,8 @@ class PayCommands:
             return Reply(views.amount_problem(lang, exc, policy.currency, policy.max_amount))
         if isinstance(exc, DescriptionTooLong):
             return Reply(i18n.text(lang, "description_too_long", max=exc.args[0]))
+        if isinstance(exc, LinkNotSaved):
+            return Reply(i18n.text(lang, "not_saved"))
         assert isinstance(exc, LinkNotCreated)
         # Xendit's explanation: keep a long one from taking the reply over Telegram's limit.
         detail = views.clip(exc.detail, 500)
@@ -161,9 +164,7 @@ class PayCommands:
                 await query.answer(toast(i18n.text(lang, outcome.value, ref=link.short_ref)))
             elif action == "reissue":
                 await query.answer()
-                await self._payments.reissue(
-                    merchant, ref, partial(self._send_card, context.bot, merchant.chat_id)
-                )
+                await self._payments.reissue(merchant, ref)
             elif action == "confirm":
                 await self._confirm(update, merchant, ref)
             elif action == "discard":
@@ -176,7 +177,7 @@ class PayCommands:
             await query.answer(
                 toast(i18n.text(lang, "not_allowed", user_id=merchant.user_id)), show_alert=True
             )
-        except (LinkNotCreated, AmountError, DescriptionTooLong) as exc:
+        except (LinkNotCreated, LinkNotSaved, AmountError, DescriptionTooLong) as exc:
             await query.answer()
             problem = self._problem(merchant, exc)
             if action == "confirm":
@@ -188,16 +189,9 @@ class PayCommands:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        shown = False
-
-        async def show(link: Link) -> int | None:
-            nonlocal shown
-            shown = True
-            await edit(query, views.card(link, self._tz))
-            return query.message.message_id if query.message is not None else None
-
-        link = await self._payments.confirm_draft(merchant, ref, show)
-        if not shown and link.status is not LinkStatus.PENDING:
+        # The draft's message is the link's card: the outbox edits it into the live card.
+        link, made = await self._payments.confirm_draft(merchant, ref)
+        if not made and link.status is not LinkStatus.PENDING:
             # A second tap after the link was made (or discarded): show it as it is. While
             # the first tap is still making it (PENDING), the first tap will.
             await edit(query, views.card(link, self._tz))

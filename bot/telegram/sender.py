@@ -70,10 +70,12 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def deliver(self, chat_id: int, delivery: Delivery) -> None:
-        """Send (or edit) the delivery's message. A 400 other than a vanished chat (too long,
-        HTML Telegram cannot parse, a button it refuses) never drops it: the same words go
-        again as plain text, then without buttons; still refused, it is retried later."""
+    async def deliver(self, chat_id: int, delivery: Delivery) -> int | None:
+        """Send (or edit) the delivery's message; the id of the message sent or edited.
+
+        A 400 other than a vanished chat (too long, HTML Telegram cannot parse, a button it
+        refuses) never drops it: the same words go again as plain text, then without
+        buttons; still refused, it is retried later."""
         reply = delivery.reply
         plain = clip_plain(plain_text(reply.text), TEXT_LIMIT)
         attempts: list[tuple[str, ParseMode | None, InlineKeyboardMarkup | None]] = [
@@ -84,8 +86,7 @@ class TelegramSender:
             attempts.append((plain, None, None))
         for number, (text, parse_mode, markup) in enumerate(attempts, start=1):
             try:
-                await self._send(chat_id, delivery, text, parse_mode, markup)
-                return
+                return await self._send(chat_id, delivery, text, parse_mode, markup)
             except RetryAfter as exc:
                 wait = exc.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
@@ -100,7 +101,7 @@ class TelegramSender:
                 raise DeliveryError(str(exc)) from exc
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():
-                    return  # the card already shows this: done
+                    return delivery.edit_message_id  # the card already shows this: done
                 if _is_any(exc.message, _CHAT_GONE):  # until the chat writes to us again
                     raise DeliveryError(f"{UNREACHABLE}: {exc}", permanent=True) from exc
                 if delivery.edit_message_id is not None and _is_any(exc.message, _MESSAGE_GONE):
@@ -110,6 +111,7 @@ class TelegramSender:
                     raise DeliveryError(str(exc)) from exc
             except TelegramError as exc:  # NetworkError, TimedOut, 5xx
                 raise DeliveryError(str(exc)) from exc
+        raise AssertionError("the last attempt returns or raises")
 
     async def _send(
         self,
@@ -118,15 +120,18 @@ class TelegramSender:
         text: str,
         parse_mode: ParseMode | None,
         markup: InlineKeyboardMarkup | None,
-    ) -> None:
+    ) -> int:
         # parse_mode=None, given explicitly, overrides the bot's default (HTML): plain text.
         if delivery.edit_message_id is None:
-            await self._bot.send_message(chat_id, text, parse_mode=parse_mode, reply_markup=markup)
-        else:
-            await self._bot.edit_message_text(
-                text,
-                chat_id=chat_id,
-                message_id=delivery.edit_message_id,
-                parse_mode=parse_mode,
-                reply_markup=markup,
+            sent = await self._bot.send_message(
+                chat_id, text, parse_mode=parse_mode, reply_markup=markup
             )
+            return sent.message_id
+        await self._bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=delivery.edit_message_id,
+            parse_mode=parse_mode,
+            reply_markup=markup,
+        )
+        return delivery.edit_message_id
