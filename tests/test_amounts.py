@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.app import Paybot
-from storage import LinkStatus
+from storage import Database, LinkStatus, NewLink, Repository
 from tests.conftest import MERCHANT, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent
@@ -297,3 +298,63 @@ async def test_bad_amounts_over_several_words_are_explained(
     assert "How to use /pay" in reply.text
     assert tg.buttons(reply) == []
     assert xendit.requests == []
+
+
+# -- the drafts of one question, in the repository ----------------------------------------------
+
+
+async def _question(repo: Repository, chat_id: int, card: int, amounts: list[int]) -> list[int]:
+    ids = []
+    for n, amount in enumerate(amounts):
+        ref = f"Q{card:03d}{n:02d}X"[:8].ljust(8, "X")
+        link = await repo.create_link(
+            NewLink(ref, f"pb-{ref}", chat_id, chat_id, "en", amount, "IDR", None, draft=True)
+        )
+        await repo.set_card_message(link.id, card)
+        ids.append(link.id)
+    return ids
+
+
+async def _status(repo: Repository, link_id: int) -> LinkStatus:
+    link = await repo.get_link(link_id)
+    assert link is not None
+    return link.status
+
+
+async def test_settling_one_draft_settles_its_question_once(database_url: str) -> None:
+    db = await Database.connect(database_url)
+    try:
+        repo = Repository(db)
+        first, second = await _question(repo, MERCHANT, 7, [5_000, 5_250_000])
+        elsewhere = await _question(repo, MERCHANT, 8, [9_000])  # another question: untouched
+        assert sorted(await repo.settle_drafts(second, confirm=True)) == [first, second]
+        assert await repo.settle_drafts(first, confirm=True) == []  # too late
+        assert await repo.settle_drafts(second, confirm=False) == []
+        statuses = {i: await _status(repo, i) for i in [first, second, *elsewhere]}
+        assert statuses == {
+            first: LinkStatus.CANCELED,
+            second: LinkStatus.PENDING,
+            elsewhere[0]: LinkStatus.DRAFT,
+        }
+        assert await repo.settle_drafts(elsewhere[0], confirm=False) == elsewhere
+        assert await _status(repo, elsewhere[0]) is LinkStatus.CANCELED
+    finally:
+        await db.close()
+
+
+async def test_readings_settled_at_the_same_moment_confirm_exactly_one(database_url: str) -> None:
+    """Two taps on two readings, on one instance or two: whichever transaction comes second
+    finds the question settled (on PostgreSQL the rows are locked in id order)."""
+    db = await Database.connect(database_url)
+    try:
+        repo = Repository(db)
+        for card in range(20):
+            ids = await _question(repo, MERCHANT, 100 + card, [5_000, 5_250_000, 7_000])
+            results = await asyncio.gather(
+                *(repo.settle_drafts(i, confirm=True) for i in reversed(ids))
+            )
+            assert sum(1 for moved in results if moved) == 1
+            statuses = [await _status(repo, i) for i in ids]
+            assert sorted(s.value for s in statuses) == ["CANCELED", "CANCELED", "PENDING"]
+    finally:
+        await db.close()
