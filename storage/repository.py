@@ -46,6 +46,9 @@ from storage.models import (
 )
 from storage.tables import UTCDateTime, links, outbox, session_checks, users, webhook_events
 
+#: How far apart in time the drafts of one /pay question can have been stored, at most.
+_QUESTION_SPAN = timedelta(minutes=10)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -559,16 +562,23 @@ class Repository:
 
         def write(conn: Connection) -> list[int]:
             row = conn.execute(
-                select(links.c.chat_id, links.c.card_message_id).where(links.c.id == link_id)
+                select(links.c.chat_id, links.c.card_message_id, links.c.created_at).where(
+                    links.c.id == link_id
+                )
             ).first()
             if row is None:
                 return []
             group = links.c.id == link_id
             if row.card_message_id is not None:
+                # The drafts of one question were stored by one /pay, moments apart: the time
+                # bound lets the (chat_id, created_at) index find them in a chat of many links.
                 group = or_(
                     group,
                     and_(
                         links.c.chat_id == row.chat_id,
+                        links.c.created_at.between(
+                            row.created_at - _QUESTION_SPAN, row.created_at + _QUESTION_SPAN
+                        ),
                         links.c.card_message_id == row.card_message_id,
                     ),
                 )
