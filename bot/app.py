@@ -187,6 +187,7 @@ class Paybot:
                 allowed_user_ids=s.allowed_user_ids,
                 link_expiry=s.link_expiry,
                 confirm_above=s.effective_confirm_above,
+                confirm_below=s.effective_confirm_below,
                 public_url=str(s.public_url) if s.public_url else None,
             ),
             on_check_queued=self.checker.wake,

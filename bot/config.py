@@ -43,6 +43,18 @@ DEFAULT_CONFIRM_ABOVE: dict[str, Decimal] = {
     "SGD": Decimal(10_000),
 }
 
+#: Below this, ``/pay`` shows the amount in words and asks to confirm (``CONFIRM_BELOW``): less
+#: than the cheapest thing a shop sells (a sachet, a parking ticket; roughly US$0.05-0.40), so
+#: far more likely a dropped ``rb``/``000`` than a price.
+DEFAULT_CONFIRM_BELOW: dict[str, Decimal] = {
+    "IDR": Decimal(1_000),
+    "PHP": Decimal(20),
+    "THB": Decimal(20),
+    "VND": Decimal(10_000),
+    "MYR": Decimal(1),
+    "SGD": Decimal(1),
+}
+
 
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -75,6 +87,7 @@ class Settings(BaseSettings):
 
     max_amount: Decimal | None = Field(default=None, gt=0)
     confirm_above: Decimal | None = Field(default=None, gt=0)
+    confirm_below: Decimal | None = Field(default=None, ge=0)
     link_expiry: timedelta = timedelta(hours=24)
     timezone: str = "Asia/Jakarta"
     xendit_timeout: float = Field(default=15.0, gt=0)
@@ -166,6 +179,13 @@ class Settings(BaseSettings):
     @property
     def effective_confirm_above(self) -> Decimal:
         return self.confirm_above or DEFAULT_CONFIRM_ABOVE[self.default_currency]
+
+    @property
+    def effective_confirm_below(self) -> Decimal:
+        """``CONFIRM_BELOW``, or the currency's default; ``0`` turns the check off."""
+        if self.confirm_below is not None:
+            return self.confirm_below
+        return DEFAULT_CONFIRM_BELOW[self.default_currency]
 
     @property
     def effective_max_amount(self) -> Decimal:

@@ -29,7 +29,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "<b>How to use /pay</b>\n"
             "<code>/pay &lt;amount&gt; [description]</code>\n"
             "Examples: <code>/pay 150000 kopi susu</code>, <code>/pay 150rb</code>, "
-            "<code>/pay 1,5jt sepatu</code>, <code>/pay Rp25.000 nasi goreng</code>\n"
+            "<code>/pay 1,5jt sepatu</code>, <code>/pay Rp25.000 nasi goreng</code>, "
+            "<code>/pay Rp 150.000 kopi</code>, <code>/pay 2 juta nasi</code>\n"
             "Add <code>exp:2h</code> (or <code>exp:30m</code>, <code>exp:3d</code>) for a "
             "different expiry."
         ),
@@ -76,6 +77,37 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "✏️ Editing a /pay message doesn't change its link. Send a new /pay instead, and "
             "/cancel <code>REF</code> the old link if the customer shouldn't pay it."
         ),
+        # amounts to check or to pick
+        "card_confirm_small": (
+            "❓ <b>Make a link for {amount}?</b>\n"
+            "That is <i>{words}</i>.\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "That's an unusually small amount: please check no zeros or “rb” are missing."
+        ),
+        "card_confirm_check": (
+            "❓ <b>Make a link for {amount}?</b>\n"
+            "That is <i>{words}</i>.\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "Please check the amount."
+        ),
+        "choose_amount": (
+            "❓ <b>Which amount did you mean?</b>\n"
+            "I can read “{text}” more than one way:\n\n"
+            "{readings}\n\n"
+            "Tap the right one; no link is made until you do."
+        ),
+        "choose_amount_one": (
+            "❓ <b>“{text}” is unclear: did you mean {amount}?</b>\n\n"
+            "{readings}\n\n"
+            "Tap it to make the link, or type the full number."
+        ),
+        "choice_line": "• <b>{amount}</b> (<i>{words}</i>){description}",
+        "choice_description": " for “{description}”",
+        "choice_no_description": ", no description",
+        "button_choice": "{amount} · {description}",
+        "button_discard_all": "None of these",
         # the payment card
         "card_waiting": (
             "💳 <b>Payment link: {amount}</b> · waiting\n"
@@ -242,7 +274,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "<b>Cara memakai /pay</b>\n"
             "<code>/pay &lt;jumlah&gt; [keterangan]</code>\n"
             "Contoh: <code>/pay 150000 kopi susu</code>, <code>/pay 150rb</code>, "
-            "<code>/pay 1,5jt sepatu</code>, <code>/pay Rp25.000 nasi goreng</code>\n"
+            "<code>/pay 1,5jt sepatu</code>, <code>/pay Rp25.000 nasi goreng</code>, "
+            "<code>/pay Rp 150.000 kopi</code>, <code>/pay 2 juta nasi</code>\n"
             "Tambahkan <code>exp:2h</code> (atau <code>exp:30m</code>, <code>exp:3d</code>) "
             "untuk masa berlaku lain."
         ),
@@ -289,6 +322,36 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "✏️ Mengedit pesan /pay tidak mengubah linknya. Kirim /pay baru, lalu "
             "/cancel <code>REF</code> link lama jika pelanggan tidak perlu membayarnya."
         ),
+        "card_confirm_small": (
+            "❓ <b>Buat link untuk {amount}?</b>\n"
+            "Yaitu <i>{words}</i>.\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "Jumlahnya sangat kecil: mohon periksa apakah ada nol atau “rb” yang terlewat."
+        ),
+        "card_confirm_check": (
+            "❓ <b>Buat link untuk {amount}?</b>\n"
+            "Yaitu <i>{words}</i>.\n"
+            "{description_line}"
+            "Ref: <code>{ref}</code>\n\n"
+            "Mohon periksa jumlahnya."
+        ),
+        "choose_amount": (
+            "❓ <b>Jumlah mana yang Anda maksud?</b>\n"
+            "“{text}” bisa dibaca lebih dari satu cara:\n\n"
+            "{readings}\n\n"
+            "Ketuk yang benar; link belum dibuat sebelum Anda memilih."
+        ),
+        "choose_amount_one": (
+            "❓ <b>“{text}” kurang jelas: maksudnya {amount}?</b>\n\n"
+            "{readings}\n\n"
+            "Ketuk untuk membuat linknya, atau tulis angka lengkapnya."
+        ),
+        "choice_line": "• <b>{amount}</b> (<i>{words}</i>){description}",
+        "choice_description": " untuk “{description}”",
+        "choice_no_description": ", tanpa keterangan",
+        "button_choice": "{amount} · {description}",
+        "button_discard_all": "Tidak ada yang benar",
         "card_waiting": (
             "💳 <b>Link pembayaran: {amount}</b> · menunggu\n"
             "{description_line}"

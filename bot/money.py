@@ -30,6 +30,18 @@ How :func:`parse_amount` reads numbers
   valid amounts, smallest first; there may be only one (SGD ``1.505`` cannot be 1.505, so
   the candidates are just 1505.00): the bot confirms instead of guessing. If no reading is
   valid, the problem of the smaller reading is raised.
+
+How :func:`split_amount` finds the amount in ``/pay 2 juta nasi goreng``
+-----------------------------------------------------------------------
+
+The amount may span words (``Rp 150.000``, ``150 000``, ``2 juta``, ``25.000 ,-``); the rest
+is the description. Every prefix of up to :data:`MAX_AMOUNT_WORDS` words that is a number is a
+candidate. The longest is the main reading: if it is not a usable amount (too large, say),
+that problem is raised rather than a shorter, smaller prefix being taken, and if the next
+word only makes sense inside an amount (``000``, ``juta``, ``Rp``, ``,-``) the text is not a
+number. A shorter prefix is another plausible reading when the word after it could start a
+description and its amount is not implausibly small (``confirm_below``): MYR ``5 250 gram``
+is RM5.00 of "250 gram" or RM5,250.00 of "gram". Several readings: the bot asks.
 """
 
 from __future__ import annotations
@@ -53,6 +65,8 @@ __all__ = [
     "MAX_AMOUNT",
     "AmountError",
     "AmountProblem",
+    "AmountReading",
+    "AmountSplit",
     "Currency",
     "UnknownCurrency",
     "amount_in_words",
@@ -61,6 +75,7 @@ __all__ = [
     "get_currency",
     "json_number",
     "parse_amount",
+    "split_amount",
     "to_minor_units",
 ]
 
@@ -190,7 +205,7 @@ def _amount_pattern(currency: Currency) -> re.Pattern[str]:
         (?P<sign>-)? [ ]?
         (?: (?:{aliases}) [ ]? (?P<sign_after_symbol>-)? [ ]? )?
         (?P<number> [0-9]+ (?: [., ][0-9]+ )* )
-        (?: (?P<whole>,-) | [ ]? (?P<multiplier>{_alternatives(_MULTIPLIERS)}) )?
+        (?: [ ]? (?P<whole>,-) | [ ]? (?P<multiplier>{_alternatives(_MULTIPLIERS)}) )?
         (?: [ ]? (?:{aliases}) )?
         """,
         re.VERBOSE,
@@ -239,6 +254,100 @@ def parse_amount(
         assert first_error is not None
         raise first_error
     raise AmountError(AmountProblem.AMBIGUOUS, original, tuple(valid))
+
+
+MAX_AMOUNT_WORDS = 6
+"""The most words one amount may span: ``Rp 1 500 000 ,-`` is five."""
+
+
+@dataclass(frozen=True, slots=True)
+class AmountReading:
+    """One way to read a ``/pay`` text: ``amount`` from ``amount_text``, then ``description``."""
+
+    amount: Decimal
+    amount_text: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class AmountSplit:
+    """The readings of a ``/pay`` text, smallest amount first.
+
+    ``sure`` is True when there is exactly one reading and nothing about it was a guess;
+    otherwise the merchant must pick one (even a single reading of ``2m``, which can only be
+    Rp2.000.000 because Rp2.000.000.000 is over the maximum, is confirmed, not assumed).
+    """
+
+    readings: tuple[AmountReading, ...]
+    sure: bool
+
+
+def split_amount(
+    words: Iterable[str],
+    currency: Currency,
+    *,
+    max_amount: Decimal | None = None,
+    confirm_below: Decimal | None = None,
+) -> AmountSplit:
+    """Find the amount at the start of ``words`` (the /pay text split on spaces).
+
+    Raises :class:`AmountError` when no prefix is an amount (with the first word's problem),
+    when the longest numeric prefix is not a usable amount, or when the word after it can
+    only belong to an amount. See the module docstring for the rules.
+    """
+    typed = [word for word in words if word]
+    if not typed:
+        raise AmountError(AmountProblem.MISSING, "")
+    numbers: list[tuple[int, tuple[Decimal, ...], bool]] = []  # (words, amounts, unclear)
+    usable_error: AmountError | None = None
+    for count in range(1, min(len(typed), MAX_AMOUNT_WORDS) + 1):
+        text = " ".join(typed[:count])
+        try:
+            numbers.append((count, (parse_amount(text, currency, max_amount=max_amount),), False))
+        except AmountError as error:
+            if error.reason is AmountProblem.AMBIGUOUS:
+                numbers.append((count, error.candidates, True))
+            elif error.reason not in (AmountProblem.NOT_A_NUMBER, AmountProblem.MISSING):
+                numbers.append((count, (), False))  # a number, but not a usable amount
+                usable_error = error
+    if not numbers:
+        parse_amount(typed[0], currency, max_amount=max_amount)  # raises the first word's problem
+        raise AssertionError("a word parsed alone but not as a prefix")  # pragma: no cover
+    longest, amounts, unclear = numbers[-1]
+    if not amounts:
+        assert usable_error is not None
+        raise usable_error
+    if longest < len(typed) and _only_in_amounts(typed[longest], currency):
+        raise AmountError(AmountProblem.NOT_A_NUMBER, " ".join(typed[: longest + 1]))
+
+    readings = [_reading(typed, longest, amount) for amount in amounts]
+    for count, shorter, shorter_unclear in numbers[:-1]:
+        if _only_in_amounts(typed[count], currency):
+            continue
+        plausible = [a for a in shorter if confirm_below is None or a >= confirm_below]
+        readings += [_reading(typed, count, amount) for amount in plausible]
+        unclear = unclear or (bool(plausible) and shorter_unclear)
+    readings.sort(key=lambda reading: (reading.amount, -len(reading.amount_text)))
+    return AmountSplit(tuple(readings), sure=len(readings) == 1 and not unclear)
+
+
+def _reading(typed: list[str], count: int, amount: Decimal) -> AmountReading:
+    return AmountReading(amount, " ".join(typed[:count]), " ".join(typed[count:]))
+
+
+_LEADING_ZERO_GROUP = re.compile(r"0[0-9]{2}(?![0-9])")
+
+
+def _only_in_amounts(word: str, currency: Currency) -> bool:
+    """Whether ``word`` only makes sense as part of an amount: a multiplier, the currency's
+    alias, ``,-``, or a three-digit group starting with ``0`` (``000``, ``050rb``)."""
+    folded = unicodedata.normalize("NFC", word).casefold()
+    return (
+        folded in _MULTIPLIERS
+        or folded in currency.aliases
+        or folded.startswith(",-")
+        or _LEADING_ZERO_GROUP.match(folded) is not None
+    )
 
 
 def _read_number(number: str, *, group_three_digits: bool) -> list[str] | None:

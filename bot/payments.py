@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from bot.checks import truth_of
 from bot.ingest import GroupCommit, Surge
-from bot.money import Currency, from_minor_units, get_currency, parse_amount, to_minor_units
+from bot.money import (
+    Currency,
+    from_minor_units,
+    get_currency,
+    parse_amount,
+    split_amount,
+    to_minor_units,
+)
 from bot.ratelimit import SlidingWindow
 from bot.xendit import (
     CreateSession,
@@ -65,6 +72,10 @@ ShowLink = Callable[[Link], Awaitable[int | None]]
 #: Sends a notification just queued and claimed (a link's card) at once; True if it went.
 DeliverNow = Callable[[Notification], Awaitable[bool]]
 
+#: Shows the readings of an unclear ``/pay`` (one draft each) in one message, to pick one;
+#: returns the message id, if it has one.
+AskReading = Callable[[Sequence[Link]], Awaitable[int | None]]
+
 
 def new_short_ref() -> str:
     return "".join(secrets.choice(_REF_ALPHABET) for _ in range(_REF_LENGTH))
@@ -87,6 +98,8 @@ class PaymentPolicy:
     allowed_user_ids: frozenset[int]
     link_expiry: timedelta
     confirm_above: Decimal | None = None
+    #: Below this an amount is confirmed too: far less than a shop charges (``CONFIRM_BELOW``).
+    confirm_below: Decimal | None = None
     #: ``{PUBLIC_URL}``: links send the customer back to ``{PUBLIC_URL}/r/<token>``.
     public_url: str | None = None
     create_attempts: int = 3
@@ -211,17 +224,72 @@ class PaymentService:
         together with the queued card the moment Xendit answers. The card then goes out at
         once through the outbox; a crash or a Telegram outage delays it, never loses it.
 
-        An amount above ``confirm_above`` is stored as a DRAFT and not sent anywhere until the
-        merchant confirms it (:meth:`confirm_draft`); ``show`` then shows the draft.
+        An amount above ``confirm_above`` or below ``confirm_below`` is stored as a DRAFT and
+        not sent anywhere until the merchant confirms it (:meth:`confirm_draft`); ``show`` then
+        shows the draft.
         """
         if not self.is_allowed(merchant.user_id):
             raise NotAllowed(merchant.user_id)
         amount = self.parse_amount(amount_text)
-        description = (description or "").strip() or None
-        if description and len(description) > MAX_DESCRIPTION:
-            raise DescriptionTooLong(MAX_DESCRIPTION)
-        draft = self.policy.confirm_above is not None and amount > self.policy.confirm_above
-        if not draft:
+        return await self._create(merchant, amount, _description(description), show, expiry)
+
+    async def create_link_from_text(
+        self,
+        merchant: Merchant,
+        text: str,
+        *,
+        show: ShowLink,
+        ask: AskReading,
+        expiry: timedelta | None = None,
+    ) -> list[Link]:
+        """``/pay``'s text: an amount, which may span words (``Rp 150.000``, ``2 juta``), then
+        the description (see :func:`bot.money.split_amount`).
+
+        One sure reading is made as by :meth:`create_link`. Otherwise every reading is stored
+        as a DRAFT and ``ask`` shows them in one message, on which each draft's card message
+        is recorded: confirming one (:meth:`confirm_draft`) discards the others. Nothing is
+        sent to Xendit before the merchant has picked.
+        """
+        if not self.is_allowed(merchant.user_id):
+            raise NotAllowed(merchant.user_id)
+        policy = self.policy
+        split = split_amount(
+            text.split(),
+            policy.currency,
+            max_amount=policy.max_amount,
+            confirm_below=policy.confirm_below,
+        )
+        descriptions = [_description(reading.description) for reading in split.readings]
+        if split.sure:
+            amount = split.readings[0].amount
+            return [await self._create(merchant, amount, descriptions[0], show, expiry)]
+        drafts = [
+            await self._store_new(merchant, reading.amount, description, draft=True)
+            for reading, description in zip(split.readings, descriptions, strict=True)
+        ]
+        for draft in drafts:
+            self._expiries[draft.id] = expiry
+        card = await ask(drafts)
+        if card is None:
+            return drafts
+        for draft in drafts:
+            await self._repo.set_card_message(draft.id, card)
+        return [replace(draft, card_message_id=card) for draft in drafts]
+
+    def needs_confirmation(self, amount: Decimal) -> bool:
+        """Whether an amount is far outside a shop's sales: large, or unusually small."""
+        above, below = self.policy.confirm_above, self.policy.confirm_below
+        return (above is not None and amount > above) or (below is not None and amount < below)
+
+    async def _create(
+        self,
+        merchant: Merchant,
+        amount: Decimal,
+        description: str | None,
+        show: ShowLink,
+        expiry: timedelta | None,
+    ) -> Link:
+        if not self.needs_confirmation(amount):
             return await self._store_and_open(merchant, amount, description, expiry)
         link = await self._store_new(merchant, amount, description, draft=True)
         self._expiries[link.id] = expiry
@@ -232,22 +300,29 @@ class PaymentService:
         return replace(link, card_message_id=card)
 
     async def confirm_draft(self, merchant: Merchant, short_ref: str) -> tuple[Link, bool]:
-        """The merchant confirmed a large amount: make its session now (once). Its card, the
-        draft's message, becomes the link's through the outbox. True when this call made it.
+        """The merchant confirmed a draft: make its session now (once). Its card, the draft's
+        message, becomes the link's through the outbox; the other readings on the same card
+        are discarded in the same transaction. True when this call made it.
 
-        A second tap finds nothing to do: the link is returned as it is, with False.
+        A second tap (or a tap on another reading after one was picked) finds nothing to do:
+        the link is returned as it is, with False.
         """
         link = await self.find_link(merchant, short_ref)
-        if not await self._repo.confirm_draft(link.id):
-            return link, False  # already confirmed or discarded
+        settled = await self._repo.settle_drafts(link.id, confirm=True)
+        if not settled:  # already confirmed or discarded
+            return await self._repo.get_link(link.id) or link, False
+        for other in settled:
+            if other != link.id:
+                self._expiries.pop(other, None)
         fresh = await self._repo.get_link(link.id)
         assert fresh is not None
         return await self._open_session(fresh, self._expiries.pop(link.id, None)), True
 
     async def discard_draft(self, merchant: Merchant, short_ref: str) -> Link:
+        """No link: discard the draft and the other readings on its card."""
         link = await self.find_link(merchant, short_ref)
-        await self._repo.discard_draft(link.id)
-        self._expiries.pop(link.id, None)
+        for discarded in await self._repo.settle_drafts(link.id, confirm=False):
+            self._expiries.pop(discarded, None)
         fresh = await self._repo.get_link(link.id)
         assert fresh is not None
         return fresh
@@ -605,6 +680,13 @@ class _KeyedLocks:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+
+def _description(text: str | None) -> str | None:
+    description = (text or "").strip() or None
+    if description and len(description) > MAX_DESCRIPTION:
+        raise DescriptionTooLong(MAX_DESCRIPTION)
+    return description
 
 
 def _cancel_outcome(link: Link) -> CancelOutcome:

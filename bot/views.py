@@ -173,16 +173,34 @@ def _expired_at(link: Link) -> datetime:
 # -- the payment card ------------------------------------------------------------------------
 
 
-def card(link: Link, tz: ZoneInfo) -> Reply:
-    """The card that answers ``/pay`` and edits itself as the link's state changes."""
+def card(
+    link: Link,
+    tz: ZoneInfo,
+    *,
+    confirm_below: Decimal | None = None,
+    confirm_above: Decimal | None = None,
+) -> Reply:
+    """The card that answers ``/pay`` and edits itself as the link's state changes.
+
+    A draft's card says why it asks: an amount below ``confirm_below`` is unusually small,
+    one above ``confirm_above`` (or any, when neither is given) large; one in between is a
+    reading the merchant picked among several.
+    """
     lang = link.language
     amount = link_amount(link)
     ref = link.short_ref
     if link.status is LinkStatus.DRAFT:
         currency = get_currency(link.currency)
-        words = amount_in_words(from_minor_units(link.amount_minor, currency), currency, lang)
+        value = from_minor_units(link.amount_minor, currency)
+        words = amount_in_words(value, currency, lang)
+        if confirm_below is not None and value < confirm_below:
+            key = "card_confirm_small"
+        elif confirm_above is not None and value <= confirm_above:
+            key = "card_confirm_check"
+        else:
+            key = "card_confirm"
         return Reply(
-            _described(link, "card_confirm", words=html.escape(words)),
+            _described(link, key, words=html.escape(words)),
             (
                 (
                     Button(_t(lang, "button_confirm"), callback=f"confirm:{ref}"),
@@ -247,6 +265,58 @@ def _described(link: Link, key: str, *, limit: int = TEXT_LIMIT, **values: objec
         )
 
     return _fit_description(lang, link.description, render, limit)
+
+
+#: How much of a description the question shows per reading: the message stays well under
+#: Telegram's 4096 characters however long the descriptions, and a button stays readable.
+_CHOICE_DESCRIPTION = 200
+_BUTTON_DESCRIPTION = 30
+
+
+def choose_reading(language: str, typed: str, drafts: Sequence[Link]) -> Reply:
+    """Ask which reading of an unclear ``/pay`` was meant: one button per draft.
+
+    Each button confirms its draft (``confirm:REF``); the service then discards the others.
+    "None of these" discards them all.
+    """
+    lines = []
+    buttons: list[tuple[Button, ...]] = []
+    for draft in drafts:
+        currency = get_currency(draft.currency)
+        value = from_minor_units(draft.amount_minor, currency)
+        amount = format_amount(value, currency)
+        if draft.description:
+            described = _t(
+                language,
+                "choice_description",
+                description=clip(draft.description, _CHOICE_DESCRIPTION),
+            )
+            label = _t(
+                language,
+                "button_choice",
+                amount=amount,
+                description=clip_plain(draft.description, _BUTTON_DESCRIPTION),
+            )
+        else:
+            described, label = _t(language, "choice_no_description"), amount
+        words = html.escape(amount_in_words(value, currency, language))
+        lines.append(_t(language, "choice_line", amount=amount, words=words, description=described))
+        buttons.append((Button(label, callback=f"confirm:{draft.short_ref}"),))
+    buttons.append(
+        (Button(_t(language, "button_discard_all"), callback=f"discard:{drafts[0].short_ref}"),)
+    )
+    shown = clip(" ".join(typed.split()), _CHOICE_DESCRIPTION)
+    if len(drafts) == 1:
+        text = _t(
+            language,
+            "choose_amount_one",
+            text=shown,
+            amount=link_amount(drafts[0]),
+            readings="\n".join(lines),
+        )
+    else:
+        text = _t(language, "choose_amount", text=shown, readings="\n".join(lines))
+    return Reply(text, tuple(buttons))
 
 
 def _channel_line(link: Link) -> str:

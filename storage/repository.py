@@ -47,6 +47,9 @@ from storage.models import (
 )
 from storage.tables import UTCDateTime, links, outbox, session_checks, users, webhook_events
 
+#: How far apart in time the drafts of one /pay question can have been stored, at most.
+_QUESTION_SPAN = timedelta(minutes=10)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -708,6 +711,58 @@ class Repository:
 
     async def discard_draft(self, link_id: int) -> bool:
         return await self._move(link_id, LinkStatus.DRAFT, LinkStatus.CANCELED)
+
+    async def settle_drafts(self, link_id: int, *, confirm: bool) -> list[int]:
+        """Confirm (DRAFT -> PENDING) or discard a draft, and discard the other drafts on the
+        same card (the readings of one unclear /pay), in one transaction.
+
+        Returns the ids of the drafts it moved, or ``[]`` if ``link_id`` was no longer a draft
+        (a second tap, or another reading chosen first): whatever is tapped, however often and
+        on however many instances, at most one reading becomes a link.
+        """
+        chosen = (LinkStatus.PENDING if confirm else LinkStatus.CANCELED).value
+        lock = self._db.dialect == "postgresql"
+
+        def write(conn: Connection) -> list[int]:
+            row = conn.execute(
+                select(links.c.chat_id, links.c.card_message_id, links.c.created_at).where(
+                    links.c.id == link_id
+                )
+            ).first()
+            if row is None:
+                return []
+            group = links.c.id == link_id
+            if row.card_message_id is not None:
+                # The drafts of one question were stored by one /pay, moments apart: the time
+                # bound lets the (chat_id, created_at) index find them in a chat of many links.
+                group = or_(
+                    group,
+                    and_(
+                        links.c.chat_id == row.chat_id,
+                        links.c.created_at.between(
+                            row.created_at - _QUESTION_SPAN, row.created_at + _QUESTION_SPAN
+                        ),
+                        links.c.card_message_id == row.card_message_id,
+                    ),
+                )
+            query = select(links.c.id, links.c.status).where(group).order_by(links.c.id)
+            # Locked in id order, so two taps on two readings wait for each other (no deadlock)
+            # and the second sees the first's outcome.
+            rows = conn.execute(query.with_for_update() if lock else query).all()
+            drafts = [r.id for r in rows if r.status == LinkStatus.DRAFT.value]
+            if link_id not in drafts:
+                return []
+            conn.execute(
+                update(links)
+                .where(links.c.id.in_(drafts))
+                .values(
+                    status=case((links.c.id == link_id, chosen), else_=LinkStatus.CANCELED.value),
+                    updated_at=self._clock(),
+                )
+            )
+            return drafts
+
+        return await self._db.transaction(write)
 
     async def _move(self, link_id: int, source: LinkStatus, target: LinkStatus) -> bool:
         async with self._db.begin() as conn:

@@ -91,3 +91,31 @@ def test_webhook_mode_needs_a_public_url() -> None:
         load_settings(
             _env_file=None, telegram_mode="webhook", **{k.lower(): v for k, v in REQUIRED.items()}
         )
+
+
+@pytest.mark.parametrize(
+    ("currency", "confirm_below", "expected"),
+    [
+        ("IDR", None, Decimal(1_000)),
+        ("PHP", None, Decimal(20)),
+        ("VND", None, Decimal(10_000)),
+        ("MYR", None, Decimal(1)),
+        ("IDR", "5000", Decimal(5_000)),
+        ("IDR", "0", Decimal(0)),  # 0: the small-amount check is off
+    ],
+)
+def test_confirm_below_defaults_per_currency_and_can_be_set(
+    currency: str, confirm_below: str | None, expected: Decimal
+) -> None:
+    values = {k.lower(): v for k, v in REQUIRED.items()}
+    if confirm_below is not None:
+        values["confirm_below"] = confirm_below
+    settings = load_settings(_env_file=None, default_currency=currency, **values)
+    assert settings.effective_confirm_below == expected
+
+
+def test_confirm_below_may_not_be_negative() -> None:
+    with pytest.raises(ConfigError, match="CONFIRM_BELOW"):
+        load_settings(
+            _env_file=None, confirm_below="-1", **{k.lower(): v for k, v in REQUIRED.items()}
+        )

@@ -660,7 +660,7 @@ async def test_a_webhook_the_database_cannot_store_gets_503_and_its_redelivery_c
     ("command", "expected"),
     [
         ("/pay 2m", "“2m” is unclear: did you mean Rp2.000.000?"),
-        ("/pay 1m", "“1m” could mean Rp1.000.000 or Rp1.000.000.000"),
+        ("/pay 1m", "I can read “1m” more than one way"),
     ],
 )
 async def test_ambiguous_amounts_get_a_question_not_a_guess(
@@ -670,4 +670,8 @@ async def test_ambiguous_amounts_get_a_question_not_a_guess(
     reply = await say(tg, command)
     assert reply.text is not None
     assert expected in reply.text
+    # One button per reading, and a way out; see tests/test_amounts.py for pressing them.
+    readings = [b.text for b in tg.buttons(reply)][:-1]
+    assert readings == (["Rp1.000.000", "Rp1.000.000.000"] if "1m" in command else ["Rp2.000.000"])
+    assert tg.buttons(reply)[-1].text == "None of these"
     assert xendit.requests == []

@@ -21,6 +21,7 @@ from bot.money import (
     get_currency,
     json_number,
     parse_amount,
+    split_amount,
     to_minor_units,
 )
 
@@ -577,3 +578,136 @@ def test_json_number_round_trips_every_cent_up_to_the_cap() -> None:
     for cents in (1, 99, 12345, 10**14 - 1, MAX_AMOUNT * 100 + 1):
         amount = Decimal(int(cents)).scaleb(-2)
         assert Decimal(repr(json_number(amount))) == amount
+
+
+# --- Splitting /pay's words into amount and description -----------------------------------
+
+#: The bot's defaults: CONFIRM_BELOW per currency, and the maximum for IDR.
+_SMALL = {"IDR": Decimal(1000), "PHP": Decimal(20), "MYR": Decimal(1), "SGD": Decimal(1)}
+
+
+def _readings(text: str, currency: Currency) -> list[tuple[str, str]]:
+    split = split_amount(
+        text.split(), currency, max_amount=Decimal(10**9), confirm_below=_SMALL[currency.code]
+    )
+    return [(str(r.amount), r.description) for r in split.readings]
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "amount", "description", "amount_text"),
+    [
+        ("150000 kopi susu", IDR, "150000", "kopi susu", "150000"),
+        ("150rb", IDR, "150000", "", "150rb"),
+        ("1,5jt sepatu", IDR, "1500000", "sepatu", "1,5jt"),
+        ("Rp25.000 nasi goreng", IDR, "25000", "nasi goreng", "Rp25.000"),
+        ("Rp 150.000 kopi", IDR, "150000", "kopi", "Rp 150.000"),
+        ("2 juta nasi", IDR, "2000000", "nasi", "2 juta"),
+        ("150 000 es teh", IDR, "150000", "es teh", "150 000"),
+        ("150 ribu kopi", IDR, "150000", "kopi", "150 ribu"),
+        ("1 500 000 kopi", IDR, "1500000", "kopi", "1 500 000"),
+        ("25.000,- kopi", IDR, "25000", "kopi", "25.000,-"),
+        ("25.000 ,- kopi", IDR, "25000", "kopi", "25.000 ,-"),
+        ("IDR 50000 teh", IDR, "50000", "teh", "IDR 50000"),
+        ("50000 rupiah teh", IDR, "50000", "teh", "50000 rupiah"),
+        ("Rp 1 500 000 ,- kulkas", IDR, "1500000", "kulkas", "Rp 1 500 000 ,-"),
+        ("150rb kopi susu 10 gelas", IDR, "150000", "kopi susu 10 gelas", "150rb"),
+        ("150000 10 gelas", IDR, "150000", "10 gelas", "150000"),
+        ("10 k es", IDR, "10000", "es", "10 k"),
+        # A shorter reading that is implausibly small is not offered.
+        ("50 250 gram kopi", IDR, "50250", "gram kopi", "50 250"),
+        # The one reading may itself be small: the bot then confirms it (CONFIRM_BELOW).
+        ("2 kopi", IDR, "2", "kopi", "2"),
+        ("₱ 500 halo-halo", PHP, "500", "halo-halo", "₱ 500"),
+        ("RM 12.50 teh tarik", MYR, "12.50", "teh tarik", "RM 12.50"),
+        ("S$ 15 kaya toast", SGD, "15.00", "kaya toast", "S$ 15"),
+    ],
+)
+def test_split_amount_sure(
+    text: str, currency: Currency, amount: str, description: str, amount_text: str
+) -> None:
+    split = split_amount(
+        text.split(), currency, max_amount=Decimal(10**9), confirm_below=_SMALL[currency.code]
+    )
+    assert split.sure
+    [reading] = split.readings
+    assert (reading.amount, reading.description, reading.amount_text) == (
+        Decimal(amount),
+        description,
+        amount_text,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "readings"),
+    [
+        # Two splits: the 250 may be grams or part of the price.
+        ("5 250 gram kopi", MYR, [("5.00", "250 gram kopi"), ("5250.00", "gram kopi")]),
+        ("RM5 250 gram", MYR, [("5.00", "250 gram"), ("5250.00", "gram")]),
+        ("25 200 ml", PHP, [("25", "200 ml"), ("25200", "ml")]),
+        ("S$ 1 200 kopi", SGD, [("1.00", "200 kopi"), ("1200.00", "kopi")]),
+        # In one word: thousands or cents; million or miliar.
+        ("1.500 kopi", MYR, [("1.50", "kopi"), ("1500.00", "kopi")]),
+        ("1m", IDR, [("1000000", ""), ("1000000000", "")]),
+        ("1 m laptop", IDR, [("1000000", "laptop"), ("1000000000", "laptop")]),
+    ],
+)
+def test_split_amount_asks_when_two_readings_are_plausible(
+    text: str, currency: Currency, readings: list[tuple[str, str]]
+) -> None:
+    split = split_amount(
+        text.split(), currency, max_amount=Decimal(10**9), confirm_below=_SMALL[currency.code]
+    )
+    assert not split.sure
+    assert [(str(r.amount), r.description) for r in split.readings] == readings
+
+
+def test_split_amount_confirms_a_single_reading_that_was_a_guess() -> None:
+    # "2m" is 2 million or 2 miliar, and 2 miliar is over the maximum: one reading, not sure.
+    split = split_amount(["2m", "motor"], IDR, max_amount=Decimal(10**8))
+    assert not split.sure
+    assert [(r.amount, r.description) for r in split.readings] == [(Decimal(2_000_000), "motor")]
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "problem", "shown"),
+    [
+        ("", IDR, MISSING, ""),
+        ("Rp", IDR, MISSING, "Rp"),
+        ("Rp kopi", IDR, MISSING, "Rp"),
+        ("kopi 150000", IDR, NOT_A_NUMBER, "kopi"),
+        ("abc", IDR, NOT_A_NUMBER, "abc"),
+        ("0 kopi", IDR, NOT_POSITIVE, "0"),
+        ("-5000 kopi", IDR, NOT_POSITIVE, "-5000"),
+        ("150000.5 kopi", IDR, TOO_MANY_DECIMALS, "150000.5"),
+        # The longest number is too large: not a shorter, smaller prefix instead.
+        ("1 000 000 000 000 kopi", IDR, TOO_LARGE, "1 000 000 000 000"),
+        ("150000 juta kopi", IDR, TOO_LARGE, "150000 juta"),
+        # The next word only makes sense inside an amount: not a description.
+        ("1.000.000 000 kopi", IDR, NOT_A_NUMBER, "1.000.000 000"),
+        ("2 juta juta", IDR, NOT_A_NUMBER, "2 juta juta"),
+        ("150rb rb kopi", IDR, NOT_A_NUMBER, "150rb rb"),
+        ("150 000 Rp Rp", IDR, NOT_A_NUMBER, "150 000 Rp Rp"),
+    ],
+)
+def test_split_amount_problems(
+    text: str, currency: Currency, problem: AmountProblem, shown: str
+) -> None:
+    with pytest.raises(AmountError) as caught:
+        split_amount(text.split(), currency, max_amount=Decimal(10**9), confirm_below=Decimal(1000))
+    assert caught.value.reason is problem
+    assert caught.value.text == shown
+
+
+def test_split_amount_without_a_small_threshold_offers_every_split() -> None:
+    assert [
+        (r.amount, r.description) for r in split_amount(["5", "250", "gram"], IDR).readings
+    ] == [(Decimal(5), "250 gram"), (Decimal(5250), "gram")]
+
+
+def test_split_amount_reads_at_most_six_words() -> None:
+    # Seven digit groups: the longest prefix tried is six words, which is too large, and that
+    # is the answer (never a shorter, smaller prefix).
+    with pytest.raises(AmountError) as caught:
+        split_amount(["1", "000", "000", "000", "000", "000", "000"], IDR)
+    assert caught.value.reason is TOO_LARGE
+    assert caught.value.text == "1 000 000 000 000 000"

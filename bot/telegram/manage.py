@@ -118,7 +118,16 @@ class ManageCommands:
         except LinkNotFound:
             await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
             return
-        sent = await answer(message, views.card(link, self._tz))
+        policy = self._payments.policy
+        sent = await answer(
+            message,
+            views.card(
+                link,
+                self._tz,
+                confirm_below=policy.confirm_below,
+                confirm_above=policy.confirm_above,
+            ),
+        )
         await self._payments.set_card(link, sent.message_id)
         if link.card_message_id is not None and link.card_message_id != sent.message_id:
             # One live card per link: the old one points to the new one and loses its buttons.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -40,11 +41,15 @@ class BadExpiry(ValueError):
     pass
 
 
-def split_pay_args(args: list[str]) -> tuple[str, str, timedelta | None]:
-    """``/pay 150rb kopi susu exp:2h`` -> ("150rb", "kopi susu", 2 hours)."""
+def split_pay_args(args: list[str]) -> tuple[str, timedelta | None]:
+    """``/pay 150 ribu kopi susu exp:2h`` -> ("150 ribu kopi susu", 2 hours).
+
+    Where the amount ends and the description starts is the payment service's business
+    (:func:`bot.money.split_amount`): an amount may span words.
+    """
     expiry: timedelta | None = None
     rest: list[str] = []
-    for word in args[1:]:
+    for word in args:
         if word.lower().startswith(("exp:", "exp=", "expires:", "expire:")):
             match = _EXPIRY.match(word)
             if match is None:
@@ -54,7 +59,7 @@ def split_pay_args(args: list[str]) -> tuple[str, str, timedelta | None]:
                 raise BadExpiry(word)
         else:
             rest.append(word)
-    return (args[0] if args else ""), " ".join(rest), expiry
+    return " ".join(rest), expiry
 
 
 class PayCommands:
@@ -104,17 +109,22 @@ class PayCommands:
             return
         lang = merchant.language
         try:
-            amount_text, description, expiry = split_pay_args(list(context.args or []))
+            text, expiry = split_pay_args(list(context.args or []))
         except BadExpiry as exc:
             await answer(message, Reply(i18n.text(lang, "bad_expiry", text=views.echo(str(exc)))))
             return
+
+        async def ask(drafts: Sequence[Link]) -> int:
+            # The readings of an unclear amount, in one message, to pick one.
+            return (await answer(message, views.choose_reading(lang, text, drafts))).message_id
+
         try:
-            await self._payments.create_link(
+            await self._payments.create_link_from_text(
                 merchant,
-                amount_text,
-                description,
+                text,
                 expiry=expiry,
                 show=partial(self._send_card, message.get_bot(), message.chat_id),
+                ask=ask,
             )
         except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated, LinkNotSaved) as exc:
             await answer(message, self._problem(merchant, exc))
@@ -130,7 +140,13 @@ class PayCommands:
 
     async def _send_card(self, bot: Bot, chat_id: int, link: Link) -> int:
         """Send a draft's card (a link's own card goes through the outbox)."""
-        return (await send(bot, chat_id, views.card(link, self._tz))).message_id
+        return (await send(bot, chat_id, self._card(link))).message_id
+
+    def _card(self, link: Link) -> Reply:
+        policy = self._payments.policy
+        return views.card(
+            link, self._tz, confirm_below=policy.confirm_below, confirm_above=policy.confirm_above
+        )
 
     def _problem(self, merchant: Merchant, exc: Exception) -> Reply:
         lang = merchant.language
@@ -191,10 +207,12 @@ class PayCommands:
         await query.answer()
         # The draft's message is the link's card: the outbox edits it into the live card.
         link, made = await self._payments.confirm_draft(merchant, ref)
-        if not made and link.status is not LinkStatus.PENDING:
-            # A second tap after the link was made (or discarded): show it as it is. While
-            # the first tap is still making it (PENDING), the first tap will.
-            await edit(query, views.card(link, self._tz))
+        discarded = link.status is LinkStatus.CANCELED and link.session_id is None
+        if not made and link.status is not LinkStatus.PENDING and not discarded:
+            # A second tap after the link was made: show it as it is. While the first tap is
+            # still making it (PENDING), the first tap will. A discarded draft (another
+            # reading was picked, or "No") leaves the message to the tap that settled it.
+            await edit(query, self._card(link))
 
     async def _send_qr(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, merchant: Merchant, ref: str
