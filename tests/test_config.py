@@ -119,3 +119,22 @@ def test_confirm_below_may_not_be_negative() -> None:
         load_settings(
             _env_file=None, confirm_below="-1", **{k.lower(): v for k, v in REQUIRED.items()}
         )
+
+
+def test_every_setting_is_documented_in_the_readme_and_the_env_example(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The operator learns every variable from the README's table and finds it in
+    ``.env.example``, which loads as it is."""
+    from bot.config import Settings
+
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        variable = name.upper()
+        assert f"`{variable}`" in readme, f"{variable} is not in the README"
+        assert f"{variable}=" in example, f"{variable} is not in .env.example"
+    settings = load_settings(_env_file=ROOT / ".env.example")
+    assert settings.database_url == "sqlite:///paybot.db"
