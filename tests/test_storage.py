@@ -16,11 +16,11 @@ from storage import (
     EventOutcome,
     LinkStatus,
     NewLink,
-    Repository,
     SessionEvent,
     SessionTruth,
 )
 from storage.tables import users, webhook_events
+from tests.helpers import Store
 
 
 @pytest.mark.parametrize("draft", [False, True])
@@ -31,7 +31,7 @@ async def test_a_new_link_is_handed_back_exactly_as_stored(database_url: str, dr
     now = datetime(2026, 11, 24, 21, 5, 6, 789012, tzinfo=jakarta)
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db, clock=lambda: now)
+        repo = Store(db, clock=lambda: now)
         made = await repo.create_link(
             NewLink(
                 "KOPI1234",
@@ -163,7 +163,7 @@ async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_p
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db, clock=lambda: now)
+        repo = Store(db, clock=lambda: now)
 
         ids: dict[int, int] = {}
 
@@ -264,7 +264,7 @@ async def test_a_duplicate_webhook_queues_a_check_while_its_link_may_still_move(
     clock = [now]
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db, clock=lambda: clock[0])
+        repo = Store(db, clock=lambda: clock[0])
         ids: dict[str, int] = {}
         for name in ("ACTIVE", "PAID", "EXPIRED", "CANCELED"):
             made = await repo.create_link(
