@@ -61,8 +61,8 @@ async def test_a_failed_transaction_writes_nothing_and_the_next_one_works(
     database_url: str,
 ) -> None:
     """``Database.transaction`` rolls back what its work wrote when the work fails (on
-    SQLite it keeps one connection in aiosqlite's thread across transactions: a failed one
-    must leave nothing open on it)."""
+    SQLite one pooled connection serves every transaction: a failed one must leave nothing
+    open on it)."""
     db = await Database.connect(database_url)
     now = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -157,9 +157,8 @@ async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
 async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_per_link(
     database_url: str,
 ) -> None:
-    """One batch holding every case a webhook can be. PostgreSQL writes a batch's events and
-    checks in one statement, SQLite in two: both must store the same events, queue the same
-    checks and answer each webhook the same."""
+    """One batch holding every case a webhook can be: both backends must store the same
+    events, queue the same checks and answer each webhook the same."""
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     db = await Database.connect(database_url)
     try:
