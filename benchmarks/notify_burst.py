@@ -38,8 +38,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.app import Paybot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from storage import NotificationKind, NotificationStatus, Repository  # noqa: E402
+from storage import NotificationKind, NotificationStatus  # noqa: E402
 from tests.fakes import FakeTelegram, FakeXendit, Sent, WebhookResult  # noqa: E402
+from tests.helpers import Store  # noqa: E402
 
 BOT_TOKEN = "123456:BENCH-TOKEN"
 XENDIT_KEY = "xnd_development_bench_secret"
@@ -202,7 +203,7 @@ async def complete_all(xendit: TimedXendit, session_ids: list[str]) -> float:
     return time.monotonic()
 
 
-async def settle(repository: Repository, kinds: set[str], within: float) -> list[Any]:
+async def settle(repository: Store, kinds: set[str], within: float) -> list[Any]:
     """Outbox rows once none of ``kinds`` is still PENDING (polled: the database is shared)."""
     rows: list[Any] = []
     try:
@@ -293,7 +294,7 @@ async def measure(bot: Paybot, tg: FakeTelegram, xendit: TimedXendit, *, wait_ca
     kinds = {NotificationKind.PAID.value}
     if wait_cards:
         kinds.add(NotificationKind.CARD.value)
-    outbox_rows = await settle(Repository(bot.db), kinds, within=120)
+    outbox_rows = await settle(Store(bot.db), kinds, within=120)
     card_edits = [
         m for m in tg.outbox[mark:] if m.method == "editMessageText" and "Paid:" in (m.text or "")
     ]

@@ -34,7 +34,7 @@ from sqlalchemy import distinct, func, select  # noqa: E402
 
 from benchmarks.deployed import bot_process  # noqa: E402
 from bot.sandbox.common import serving  # noqa: E402
-from storage import Database, NewLink, Repository  # noqa: E402
+from storage import Database, Links, NewLink  # noqa: E402
 from storage.tables import webhook_events  # noqa: E402
 from tests.fakes import FakeTelegram, FakeXendit  # noqa: E402
 
@@ -144,7 +144,7 @@ async def make_paid_links(database_url: str, xendit: FakeXendit) -> list[bytes]:
 
         await asyncio.gather(*(create(n) for n in range(WEBHOOKS)))
     db = await Database.connect(database_url)
-    repo = Repository(db)
+    repo = Links(db)
     bodies = []
     try:
         for reference, session_id in sorted(sessions):

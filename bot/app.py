@@ -46,8 +46,7 @@ from bot.telegram.share import ShareInline
 from bot.telegram.updates import TrackedUpdateProcessor
 from bot.web import TelegramWebhook, build_web_app
 from bot.xendit import XenditClient
-from storage import Database, Repository
-from storage.repository import utcnow
+from storage import Database, Events, Links, Outbox, Users, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +134,13 @@ class Paybot:
             asyncio.get_running_loop(), OncePerInterval(logging.getLogger("bot.server"))
         )
         self.db = await Database.connect(s.database_url)
-        repository = Repository(self.db, clock=self._clock)
+        links = Links(self.db, clock=self._clock)
+        events = Events(self.db, clock=self._clock)
+        outbox = Outbox(self.db, clock=self._clock)
         if s.telegram_mode == "polling":
             # Telegram lets one process poll a bot: whatever is still claimed was claimed by
             # a process that is gone. Take it up now rather than after its lease.
-            checks, notes = await repository.release_claims()
+            checks, notes = await events.release_claims(), await outbox.release_claims()
             if checks or notes:
                 log.warning(
                     "released %d check(s) and %d notification(s) a previous run had claimed",
@@ -155,7 +156,7 @@ class Paybot:
         alone = s.telegram_mode == "polling" or self.db.dialect == "sqlite"
         idle_poll = ALONE_IDLE_POLL if alone else SHARED_IDLE_POLL
         self.worker = NotificationWorker(
-            repository,
+            outbox,
             TelegramSender(telegram.bot),
             lambda note: views.notification(note, s.tz),
             lambda notes: views.summary(notes, s.tz),
@@ -164,7 +165,7 @@ class Paybot:
         )
         surge = Surge()  # webhooks arriving faster than 100/s: checks wait for them
         self.checker = SessionChecker(
-            repository,
+            events,
             self._xendit,
             surge=surge,
             on_notification_queued=self.worker.wake,
@@ -179,7 +180,8 @@ class Paybot:
             clock=self._clock,
         )
         self.payments = payments = PaymentService(
-            repository,
+            links,
+            events,
             self._xendit,
             PaymentPolicy(
                 currency=get_currency(s.default_currency),
@@ -199,13 +201,13 @@ class Paybot:
             create_window=SlidingWindow(s.effective_xendit_rate_limit, 60.0),
         )
 
-        languages = Languages(repository)
+        languages = Languages(Users(self.db, clock=self._clock))
         handlers.register(
             telegram,
             chats=ChatEvents(self.worker),
             access=AccessGuard(payments, languages),
             pay=PayCommands(payments, languages, s.tz),
-            manage=ManageCommands(payments, Reports(repository, s.tz), languages, s.tz),
+            manage=ManageCommands(payments, Reports(links, s.tz), languages, s.tz),
             share=ShareInline(payments, languages),
             language=LanguageCommands(languages),
         )

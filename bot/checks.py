@@ -31,8 +31,7 @@ from bot.xendit import (
     XenditNotFound,
     XenditRateLimited,
 )
-from storage import Check, CheckOutcome, LinkStatus, Repository, SessionTruth
-from storage.repository import COMPLETION, utcnow
+from storage import COMPLETION, Check, CheckOutcome, Events, LinkStatus, SessionTruth, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ class SessionChecker(BackgroundWorker):
 
     def __init__(
         self,
-        repository: Repository,
+        events: Events,
         xendit: XenditClient,
         *,
         on_notification_queued: Callable[[], None],
@@ -115,7 +114,7 @@ class SessionChecker(BackgroundWorker):
         """``concurrency``: GETs in flight at once. Xendit answers in a tenth of a second or
         more, so one at a time would take half a minute to confirm a flash sale of 200."""
         super().__init__()
-        self._repo = repository
+        self._events = events
         self._xendit = xendit
         self._notify = on_notification_queued
         # Xendit counts requests per minute: a flash sale may use the whole minute at once.
@@ -141,7 +140,7 @@ class SessionChecker(BackgroundWorker):
         """Queue checks for stale ACTIVE links. Returns how many were queued."""
         now = self._clock()
         policy = self._reconcile
-        queued = await self._repo.enqueue_stale_checks(
+        queued = await self._events.enqueue_stale_checks(
             expired_before=now - policy.grace,
             created_before=now - policy.max_age,
             checked_before=now - policy.recheck,
@@ -181,14 +180,14 @@ class SessionChecker(BackgroundWorker):
     async def _until_next_due(self) -> float:
         """Seconds until the next queued check is due, or until the next look for checks
         nobody woke this worker for (``idle_poll``), whichever comes first."""
-        due = await self._repo.next_check_due()
+        due = await self._events.next_check_due()
         if due is None:
             return self._idle_poll
         return seconds_until(due, self._clock(), at_most=self._idle_poll)
 
     async def run_due(self) -> bool:
         """Run the checks due now, several at once. True when any was run."""
-        batch = await self._repo.claim_checks(limit=2 * self._concurrency)
+        batch = await self._events.claim_checks(limit=2 * self._concurrency)
         if not batch:
             return False
         self._idle.clear()
@@ -208,7 +207,7 @@ class SessionChecker(BackgroundWorker):
         if unstarted:
             # Hand back what this batch will not run: a new process takes it up at once
             # instead of after the lease.
-            await self._repo.release_checks(unstarted)
+            await self._events.release_checks(unstarted)
         return True
 
     async def _run_check(self, check: Check) -> None:
@@ -229,7 +228,7 @@ class SessionChecker(BackgroundWorker):
             wait = exc.retry_after if exc.retry_after is not None else 60.0
             self._paused_until = time.monotonic() + wait
             log.warning("Xendit rate limit: pausing checks for %.1fs", wait)
-            await self._repo.retry_check(
+            await self._events.retry_check(
                 check, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
             return
@@ -240,7 +239,7 @@ class SessionChecker(BackgroundWorker):
                 check.link.short_ref,
                 check.reason,
             )
-            await self._repo.finish_check(check)
+            await self._events.finish_check(check)
             return
         except XenditError as exc:
             wait = self._retry.delay(check.attempts)
@@ -250,13 +249,13 @@ class SessionChecker(BackgroundWorker):
                 exc,
                 wait,
             )
-            await self._repo.retry_check(
+            await self._events.retry_check(
                 check, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
             return
 
         truth = truth_of(session)
-        outcome, link = await self._repo.apply_session_truth(check.link.id, truth)
+        outcome, link = await self._events.apply_session_truth(check.link.id, truth)
         again_at: datetime | None = None
         if outcome is CheckOutcome.MISMATCH:
             log.error(
@@ -280,4 +279,4 @@ class SessionChecker(BackgroundWorker):
             log.info("link %s: %s (%s)", link.short_ref, outcome.value, check.reason)
         if outcome in (CheckOutcome.PAID, CheckOutcome.EXPIRED, CheckOutcome.FOUND):
             self._notify()
-        await self._repo.finish_check(check, again_at=again_at)
+        await self._events.finish_check(check, again_at=again_at)

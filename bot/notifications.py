@@ -18,8 +18,7 @@ from typing import Protocol
 
 from bot.background import BackgroundWorker, seconds_until
 from bot.views import Delivery
-from storage import Notification, NotificationKind, Repository
-from storage.repository import utcnow
+from storage import Notification, NotificationKind, Outbox, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ class NotificationWorker(BackgroundWorker):
 
     def __init__(
         self,
-        repository: Repository,
+        outbox: Outbox,
         sender: Sender,
         render: Callable[[Notification], Delivery],
         summarise: Callable[[list[Notification]], Delivery],
@@ -103,7 +102,7 @@ class NotificationWorker(BackgroundWorker):
         refresh_unreachable: float = 60.0,
     ) -> None:
         super().__init__()
-        self._repo = repository
+        self._outbox = outbox
         self._sender = sender
         self._render = render
         self._summarise = summarise
@@ -146,7 +145,7 @@ class NotificationWorker(BackgroundWorker):
     async def _until_next_due(self) -> float | None:
         """Seconds until the next deferred or retried notification (at most a poll); None
         when nothing is pending at all."""
-        due = await self._repo.next_notification_due()
+        due = await self._outbox.next_notification_due()
         if due is None:
             return None
         return seconds_until(due, self._clock(), at_most=self._idle_poll)
@@ -159,7 +158,7 @@ class NotificationWorker(BackgroundWorker):
         a minute of one-a-second messages. A chat whose next slot (per-chat pacing) has not
         come yet gets its notifications back for that slot.
         """
-        batch = await self._repo.claim_notifications(limit=self._batch_size, lease=self._lease)
+        batch = await self._outbox.claim_notifications(limit=self._batch_size, lease=self._lease)
         if not batch:
             return False
         self._idle.clear()
@@ -181,7 +180,7 @@ class NotificationWorker(BackgroundWorker):
             if rest:
                 deferred.setdefault(max(slot - now, 0.0), []).extend(rest)
         for wait, ids in deferred.items():
-            await self._repo.defer(ids, at=self._clock() + timedelta(seconds=wait))
+            await self._outbox.defer(ids, at=self._clock() + timedelta(seconds=wait))
         await asyncio.gather(*(self._deliver(group) for group in sending))
         self._forget_old_slots(now)
         return True
@@ -226,7 +225,7 @@ class NotificationWorker(BackgroundWorker):
         ):
             self._unreachable_added = set()
             try:
-                found = await self._repo.chats_with_failures(error_prefix=UNREACHABLE)
+                found = await self._outbox.chats_with_failures(error_prefix=UNREACHABLE)
                 self._unreachable = found | self._unreachable_added
                 self._unreachable_read_at = now
             finally:
@@ -234,7 +233,7 @@ class NotificationWorker(BackgroundWorker):
         if chat_id not in self._unreachable:
             return
         self._unreachable.discard(chat_id)
-        queued = await self._repo.requeue_failed(chat_id)
+        queued = await self._outbox.requeue_failed(chat_id)
         if queued:
             log.info("chat %d is back: %d notification(s) queued again", chat_id, queued)
             self.wake()
@@ -242,7 +241,7 @@ class NotificationWorker(BackgroundWorker):
     async def chat_migrated(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its links and notifications move to the new id, and
         what could not be sent to the old one is sent to the new one."""
-        moved, queued = await self._repo.move_chat(old_chat_id, new_chat_id)
+        moved, queued = await self._outbox.move_chat(old_chat_id, new_chat_id)
         if old_chat_id in self._unreachable:
             self._unreachable.discard(old_chat_id)
             self._note_unreachable(new_chat_id)
@@ -286,7 +285,7 @@ class NotificationWorker(BackgroundWorker):
                 log.error(
                     "notification(s) %s to chat %d failed for good: %s", ids, first.chat_id, exc
                 )
-                await self._repo.mark_failed(ids, error=str(exc))
+                await self._outbox.mark_failed(ids, error=str(exc))
                 if str(exc).startswith(UNREACHABLE):
                     self._note_unreachable(first.chat_id)
                 return False
@@ -302,16 +301,16 @@ class NotificationWorker(BackgroundWorker):
                 exc,
                 wait,
             )
-            await self._repo.reschedule(
+            await self._outbox.reschedule(
                 ids, at=self._clock() + timedelta(seconds=wait), error=str(exc)
             )
             return False
         self._restart_slot(first.chat_id)
         card = first.kind is NotificationKind.CARD
         if card and delivery.edit_message_id is None and message_id is not None:
-            await self._repo.card_sent(first, message_id)  # a new card: edits go to it
+            await self._outbox.card_sent(first, message_id)  # a new card: edits go to it
         else:
-            await self._repo.mark_sent(ids, generation=first.generation if card else None)
+            await self._outbox.mark_sent(ids, generation=first.generation if card else None)
         log.info(
             "%d notification(s) (%s) delivered to chat %d",
             len(ids),

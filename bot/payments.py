@@ -45,15 +45,17 @@ from bot.xendit import (
 from storage import (
     STORAGE_ERRORS,
     CheckOutcome,
+    DuplicateReference,
     EventOutcome,
+    Events,
     Link,
+    Links,
     LinkStatus,
     NewLink,
     Notification,
-    Repository,
     SessionEvent,
+    utcnow,
 )
-from storage.repository import DuplicateReference, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,8 @@ class WebhookNotStored(Exception):
 class PaymentService:
     def __init__(
         self,
-        repository: Repository,
+        links: Links,
+        events: Events,
         xendit: XenditClient,
         policy: PaymentPolicy,
         *,
@@ -173,7 +176,8 @@ class PaymentService:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._repo = repository
+        self._links = links
+        self._events = events
         self._surge = surge
         self._xendit = xendit
         self.policy = policy
@@ -187,7 +191,7 @@ class PaymentService:
         self._sleep = sleep
         # Concurrent webhooks are written in one transaction per batch (group commit).
         self._webhooks: GroupCommit[SessionEvent, tuple[EventOutcome, str | None]] = GroupCommit(
-            repository.record_session_webhooks
+            events.record_session_webhooks
         )
         # Per-link expiry asked for with a draft, until it is confirmed (lost on restart:
         # the default expiry is used then).
@@ -273,7 +277,7 @@ class PaymentService:
         if card is None:
             return drafts
         for draft in drafts:
-            await self._repo.set_card_message(draft.id, card)
+            await self._links.set_card_message(draft.id, card)
         return [replace(draft, card_message_id=card) for draft in drafts]
 
     def needs_confirmation(self, amount: Decimal) -> bool:
@@ -296,7 +300,7 @@ class PaymentService:
         card = await show(link)
         if card is None:
             return link
-        await self._repo.set_card_message(link.id, card)
+        await self._links.set_card_message(link.id, card)
         return replace(link, card_message_id=card)
 
     async def confirm_draft(self, merchant: Merchant, short_ref: str) -> tuple[Link, bool]:
@@ -308,22 +312,22 @@ class PaymentService:
         the link is returned as it is, with False.
         """
         link = await self.find_link(merchant, short_ref)
-        settled = await self._repo.settle_drafts(link.id, confirm=True)
+        settled = await self._links.settle_drafts(link.id, confirm=True)
         if not settled:  # already confirmed or discarded
-            return await self._repo.get_link(link.id) or link, False
+            return await self._links.get_link(link.id) or link, False
         for other in settled:
             if other != link.id:
                 self._expiries.pop(other, None)
-        fresh = await self._repo.get_link(link.id)
+        fresh = await self._links.get_link(link.id)
         assert fresh is not None
         return await self._open_session(fresh, self._expiries.pop(link.id, None)), True
 
     async def discard_draft(self, merchant: Merchant, short_ref: str) -> Link:
         """No link: discard the draft and the other readings on its card."""
         link = await self.find_link(merchant, short_ref)
-        for discarded in await self._repo.settle_drafts(link.id, confirm=False):
+        for discarded in await self._links.settle_drafts(link.id, confirm=False):
             self._expiries.pop(discarded, None)
-        fresh = await self._repo.get_link(link.id)
+        fresh = await self._links.get_link(link.id)
         assert fresh is not None
         return fresh
 
@@ -337,7 +341,7 @@ class PaymentService:
             now = time.monotonic()
             made = self._reissued.get(old.id)
             if made is not None and made[0] > now:
-                again = await self._repo.get_link(made[1])
+                again = await self._links.get_link(made[1])
                 if again is not None:
                     return again  # a double tap: shown once, by the first
             currency = get_currency(old.currency)
@@ -349,7 +353,7 @@ class PaymentService:
             return link
 
     async def find_link(self, merchant: Merchant, short_ref: str) -> Link:
-        link = await self._repo.get_link_by_ref(short_ref.strip().upper())
+        link = await self._links.get_link_by_ref(short_ref.strip().upper())
         if link is None or link.chat_id != merchant.chat_id:
             raise LinkNotFound(short_ref)
         return link
@@ -357,7 +361,7 @@ class PaymentService:
     async def page_of_links(
         self, merchant: Merchant, *, waiting_only: bool, offset: int, limit: int
     ) -> tuple[list[Link], int]:
-        return await self._repo.page_of_links(
+        return await self._links.page_of_links(
             merchant.chat_id, waiting_only=waiting_only, offset=offset, limit=limit
         )
 
@@ -366,10 +370,10 @@ class PaymentService:
         if not self.is_allowed(user_id):
             return []
         if query:
-            link = await self._repo.get_link_by_ref(query.split()[0].upper())
+            link = await self._links.get_link_by_ref(query.split()[0].upper())
             found = [link] if link is not None else []
         else:
-            found = await self._repo.links_of_user(user_id, limit=10)
+            found = await self._links.links_of_user(user_id, limit=10)
         return [link for link in found if link.user_id == user_id and link.waiting]
 
     async def customer_link(self, token: str) -> Link | None:
@@ -378,7 +382,7 @@ class PaymentService:
         as Xendit confirms it, even if its webhook is late."""
         if not 20 <= len(token) <= 64:
             return None
-        link = await self._repo.get_link_by_return_token(token)
+        link = await self._links.get_link_by_return_token(token)
         if link is None or link.status is LinkStatus.DRAFT:
             return None
         recently = self._clock() - timedelta(seconds=30)
@@ -387,12 +391,12 @@ class PaymentService:
             and link.session_id is not None
             and (link.last_checked_at is None or link.last_checked_at < recently)
         ):
-            await self._repo.request_check(link.id, link.session_id, reason="return_page")
+            await self._events.request_check(link.id, link.session_id, reason="return_page")
             self._on_check_queued()
         return link
 
     async def set_card(self, link: Link, message_id: int) -> None:
-        await self._repo.set_card_message(link.id, message_id)
+        await self._links.set_card_message(link.id, message_id)
 
     async def refresh(self, merchant: Merchant, short_ref: str) -> Link:
         """Re-read a link's session from Xendit and apply it (as a webhook would)."""
@@ -421,7 +425,7 @@ class PaymentService:
             return _cancel_outcome(link), link
 
     async def _apply(self, link: Link, session: Session) -> Link:
-        outcome, updated = await self._repo.apply_session_truth(link.id, truth_of(session))
+        outcome, updated = await self._events.apply_session_truth(link.id, truth_of(session))
         if outcome is not CheckOutcome.UNCHANGED:
             self._on_notification_queued()
         return updated
@@ -466,7 +470,7 @@ class PaymentService:
     async def _failed(self, link: Link, exc: XenditError) -> NoReturn:
         failure = _failure_for(exc)
         log.warning("link %s not created: %s", link.short_ref, exc)
-        failed = await self._repo.fail_link(link.id, f"{failure.value}: {exc}")
+        failed = await self._links.fail_link(link.id, f"{failure.value}: {exc}")
         raise LinkNotCreated(failure, exc.message, failed) from exc
 
     async def _outcome_unknown(self, link: Link, exc: XenditTimeout) -> Link:
@@ -477,7 +481,7 @@ class PaymentService:
             "link %s: Xendit did not answer, the session may exist: %s", link.short_ref, exc
         )
         try:
-            unknown, card = await self._repo.mark_outcome_unknown(
+            unknown, card = await self._links.mark_outcome_unknown(
                 link.id, f"{Failure.UNKNOWN_OUTCOME.value}: {exc}"
             )
         except STORAGE_ERRORS as store_exc:
@@ -489,13 +493,13 @@ class PaymentService:
         """Store the session Xendit made and queue its card in one transaction, then send
         the card at once (the outbox worker does, later, if that fails)."""
         if session.payment_link_url is None:
-            failed = await self._repo.fail_link(link.id, "no payment_link_url in the answer")
+            failed = await self._links.fail_link(link.id, "no payment_link_url in the answer")
             raise LinkNotCreated(Failure.UNAVAILABLE, "no payment link in Xendit's answer", failed)
         try:
             # Shielded: the session exists now, so it is stored even if the handler is
             # cancelled (shutdown) while the commit is on its way.
             created, card = await asyncio.shield(
-                self._repo.open_link(
+                self._links.open_link(
                     link.id,
                     session_id=session.payment_session_id,
                     link_url=session.payment_link_url,
@@ -524,7 +528,7 @@ class PaymentService:
             log.error("could not cancel session %s: %s", session.payment_session_id, cancel_exc)
         else:
             with contextlib.suppress(*STORAGE_ERRORS):
-                await self._repo.fail_link(link.id, "not stored; cancelled at Xendit")
+                await self._links.fail_link(link.id, "not stored; cancelled at Xendit")
         raise LinkNotSaved(link.short_ref) from exc
 
     async def _send_card(self, card: Notification | None) -> None:
@@ -546,7 +550,7 @@ class PaymentService:
     ) -> Link:
         for _ in range(5):
             try:
-                return await self._repo.create_link(
+                return await self._links.create_link(
                     self._new_link(merchant, amount, description, draft=draft)
                 )
             except DuplicateReference:
@@ -614,7 +618,7 @@ class PaymentService:
                 outcome = await self._apply_session(event, data, raw)
             elif event.startswith("payment."):
                 payment = PaymentWebhookData.model_validate(envelope.data)
-                outcome = await self._repo.record_payment_event(
+                outcome = await self._events.record_payment_event(
                     event=event,
                     payment_id=payment.payment_id,
                     channel_code=payment.channel_code,

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.money import from_minor_units, get_currency
-from storage import DaySummary, Link, Repository
+from storage import DaySummary, Link, Links
 
 
 class PeriodError(ValueError):
@@ -50,8 +50,8 @@ def inert_cell(value: str) -> str:
 
 
 class Reports:
-    def __init__(self, repository: Repository, tz: ZoneInfo) -> None:
-        self._repo = repository
+    def __init__(self, links: Links, tz: ZoneInfo) -> None:
+        self._links = links
         self.tz = tz
 
     def today(self, now: datetime) -> date:
@@ -59,12 +59,12 @@ class Reports:
 
     async def day(self, chat_id: int, day: date) -> DaySummary:
         start, end = day_bounds(day, self.tz)
-        return await self._repo.day_summary(chat_id, start, end)
+        return await self._links.day_summary(chat_id, start, end)
 
     async def links(self, chat_id: int, start: date, end: date) -> list[Link]:
         first, _ = day_bounds(start, self.tz)
         _, last = day_bounds(end, self.tz)
-        return await self._repo.links_created_between(chat_id, first, last)
+        return await self._links.links_created_between(chat_id, first, last)
 
     def csv(self, links: Sequence[Link]) -> bytes:
         """One row a link. Amounts as plain decimals (no separators) for spreadsheets."""

@@ -1,9 +1,14 @@
 """Persistence for paybot: SQLAlchemy Core over aiosqlite (default) or asyncpg, Alembic migrations.
 
-Nothing outside this package writes SQL; callers use :class:`storage.Repository`.
+Nothing outside this package writes SQL; callers use the stores, one per thing stored:
+:class:`Links`, :class:`Events` (webhooks and session checks), :class:`Outbox` and
+:class:`Users`, each built from the :class:`Database`.
 """
 
+from storage.common import utcnow
 from storage.database import STORAGE_ERRORS, Database, database_url_for_async
+from storage.events import COMPLETION, Events
+from storage.links import DuplicateReference, Links
 from storage.models import (
     Check,
     CheckOutcome,
@@ -18,23 +23,30 @@ from storage.models import (
     SessionEvent,
     SessionTruth,
 )
-from storage.repository import Repository
+from storage.outbox import Outbox
+from storage.users import Users
 
 __all__ = [
+    "COMPLETION",
     "STORAGE_ERRORS",
     "Check",
     "CheckOutcome",
     "Database",
     "DaySummary",
+    "DuplicateReference",
     "EventOutcome",
+    "Events",
     "Link",
     "LinkStatus",
+    "Links",
     "NewLink",
     "Notification",
     "NotificationKind",
     "NotificationStatus",
-    "Repository",
+    "Outbox",
     "SessionEvent",
     "SessionTruth",
+    "Users",
     "database_url_for_async",
+    "utcnow",
 ]

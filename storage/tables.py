@@ -105,7 +105,7 @@ outbox = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    # Grows each time a card edit is queued again; see Repository.mark_sent.
+    # Grows each time a card edit is queued again; see Outbox.mark_sent.
     Column("generation", Integer, nullable=False, default=0, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("claimed_until", UTCDateTime, nullable=True),

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import Paybot
-from storage import Database, LinkStatus, NewLink, Repository
+from storage import Database, LinkStatus, NewLink
 from tests.conftest import MERCHANT, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent
+from tests.helpers import Store
 from tests.test_core_flow import say
 from tests.test_merchant import card_becomes, labels, press, ref_of, repo_of
 
@@ -303,7 +304,7 @@ async def test_bad_amounts_over_several_words_are_explained(
 # -- the drafts of one question, in the repository ----------------------------------------------
 
 
-async def _question(repo: Repository, chat_id: int, card: int, amounts: list[int]) -> list[int]:
+async def _question(repo: Store, chat_id: int, card: int, amounts: list[int]) -> list[int]:
     ids = []
     for n, amount in enumerate(amounts):
         ref = f"Q{card:03d}{n:02d}X"[:8].ljust(8, "X")
@@ -315,7 +316,7 @@ async def _question(repo: Repository, chat_id: int, card: int, amounts: list[int
     return ids
 
 
-async def _status(repo: Repository, link_id: int) -> LinkStatus:
+async def _status(repo: Store, link_id: int) -> LinkStatus:
     link = await repo.get_link(link_id)
     assert link is not None
     return link.status
@@ -324,7 +325,7 @@ async def _status(repo: Repository, link_id: int) -> LinkStatus:
 async def test_settling_one_draft_settles_its_question_once(database_url: str) -> None:
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db)
+        repo = Store(db)
         first, second = await _question(repo, MERCHANT, 7, [5_000, 5_250_000])
         elsewhere = await _question(repo, MERCHANT, 8, [9_000])  # another question: untouched
         assert sorted(await repo.settle_drafts(second, confirm=True)) == [first, second]
@@ -347,7 +348,7 @@ async def test_readings_settled_at_the_same_moment_confirm_exactly_one(database_
     finds the question settled (on PostgreSQL the rows are locked in id order)."""
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db)
+        repo = Store(db)
         for card in range(20):
             ids = await _question(repo, MERCHANT, 100 + card, [5_000, 5_250_000, 7_000])
             results = await asyncio.gather(

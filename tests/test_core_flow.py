@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.app import Paybot
-from storage import LinkStatus, NotificationStatus, Repository
+from storage import LinkStatus, NotificationStatus
 from tests.conftest import CALLBACK_TOKEN, MERCHANT, STRANGER, XENDIT_KEY, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit, WebhookResult
 from tests.fakes.telegram import Sent
+from tests.helpers import Store
 
 
 async def say(tg: FakeTelegram, text: str, *, chat_id: int = MERCHANT, **kw: object) -> Sent:
@@ -29,9 +30,9 @@ async def say(tg: FakeTelegram, text: str, *, chat_id: int = MERCHANT, **kw: obj
     return reply
 
 
-def repo_of(app: Paybot) -> Repository:
+def repo_of(app: Paybot) -> Store:
     assert app.db is not None
-    return Repository(app.db)
+    return Store(app.db)
 
 
 async def make_link(tg: FakeTelegram, xendit: FakeXendit, text: str = "/pay 150000 kopi susu"):

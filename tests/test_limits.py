@@ -31,11 +31,11 @@ from storage import (
     NewLink,
     Notification,
     NotificationStatus,
-    Repository,
     SessionTruth,
 )
 from tests.conftest import CALLBACK_TOKEN, MERCHANT, StartBot
 from tests.fakes import FakeTelegram, FakeXendit
+from tests.helpers import Store
 from tests.test_core_flow import say
 from tests.test_merchant import press, ref_of, session_id_of
 from tests.test_reliability import idle, payments_told, repo_of
@@ -176,7 +176,7 @@ async def test_summaries_split_by_size(database_url: str) -> None:
             sent.append(delivery)
 
     try:
-        repo = Repository(db)
+        repo = Store(db)
         for n in range(90):
             ref = f"SPLIT{n:03d}"
             link = await repo.create_link(

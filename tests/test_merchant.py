@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 from bot.app import Paybot
-from storage import LinkStatus, Repository
+from storage import LinkStatus
 from tests.conftest import MERCHANT, STRANGER, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent, StoredMessage
+from tests.helpers import Store
 from tests.test_core_flow import say
 
 
-def repo_of(app: Paybot) -> Repository:
+def repo_of(app: Paybot) -> Store:
     assert app.db is not None
-    return Repository(app.db)
+    return Store(app.db)
 
 
 def ref_of(card: Sent | StoredMessage) -> str:

@@ -31,12 +31,12 @@ from storage import (
     LinkStatus,
     NewLink,
     NotificationStatus,
-    Repository,
     SessionEvent,
 )
 from tests.conftest import TEST_DATABASE_URL, XENDIT_KEY, StartBot, handled
 from tests.fakes import FakeTelegram, FakeXendit
 from tests.fakes.telegram import Sent
+from tests.helpers import Store
 from tests.test_webhook_mode import SECRET, post_update, telegram_update
 
 pytestmark = pytest.mark.skipif(
@@ -64,9 +64,9 @@ class CountingXendit(XenditClient):
         return await super().get_session(session_id)
 
 
-def repo_of(app: Paybot) -> Repository:
+def repo_of(app: Paybot) -> Store:
     assert app.db is not None
-    return Repository(app.db)
+    return Store(app.db)
 
 
 def paid_notices(tg: FakeTelegram) -> list[Sent]:
@@ -296,7 +296,7 @@ async def test_webhook_batches_in_opposite_orders_on_two_instances_do_not_deadlo
     event is accepted once, and neither batch fails with "deadlock detected"."""
     first = await Database.connect(postgres_url)
     second = await Database.connect(postgres_url, migrate=False)
-    repos = [Repository(first), Repository(second)]
+    repos = [Store(first), Store(second)]
     blocker = await asyncpg.connect(postgres_url)
     try:
         events = []
@@ -374,9 +374,9 @@ async def test_a_check_an_instance_queued_before_it_stopped_is_run_by_the_others
     # session with Xendit, and it stopped.
     gone = await Database.connect(database_url)
     try:
-        link = await Repository(gone).get_link_by_ref(ref)
+        link = await Store(gone).get_link_by_ref(ref)
         assert link is not None
-        await Repository(gone).request_check(link.id, sid, reason="return_page")
+        await Store(gone).request_check(link.id, sid, reason="return_page")
     finally:
         await gone.close()
     await tg.wait_for(lambda: notices_naming(tg, ref) == 1, timeout=5)

@@ -33,10 +33,11 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.config import Settings
-from storage import Database, NotificationStatus, Repository
+from storage import Database, NotificationStatus
 from storage.tables import outbox, session_checks
 from tests.conftest import BOT_TOKEN, CALLBACK_TOKEN, MERCHANT, XENDIT_KEY
 from tests.fakes import FakeTelegram, FakeXendit, Sent, WebhookResult
+from tests.helpers import Store
 
 #: The repository root: the child process imports ``bot`` and ``storage`` from here.
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +243,7 @@ class Operator:
         try:
             async with asyncio.timeout(within):
                 while True:
-                    rows = list(await Repository(db).notifications())
+                    rows = list(await Store(db).notifications())
                     if len(rows) >= expected and all(
                         r.status == NotificationStatus.SENT.value for r in rows
                     ):
@@ -558,7 +559,7 @@ async def test_sigkill_after_the_session_is_made_but_before_the_card_still_shows
     assert [(r.kind, r.status) for r in rows] == [("CARD", "SENT")]
     db = await Database.connect(operator.database_url, migrate=False)
     try:
-        [link] = await Repository(db).links_for_chat(MERCHANT)
+        [link] = await Store(db).links_for_chat(MERCHANT)
     finally:
         await db.close()
     assert link.session_id == session["payment_session_id"]

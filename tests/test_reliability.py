@@ -12,16 +12,17 @@ from sqlalchemy import event, update
 
 from bot.app import Paybot
 from bot.checks import RecheckPolicy
-from storage import LinkStatus, NotificationStatus, Repository
+from storage import LinkStatus, NotificationStatus
 from storage.tables import links
 from tests.conftest import MERCHANT, StartBot
 from tests.fakes import FakeTelegram, FakeXendit
+from tests.helpers import Store
 from tests.test_core_flow import make_link, say
 
 
-def repo_of(app: Paybot) -> Repository:
+def repo_of(app: Paybot) -> Store:
     assert app.db is not None
-    return Repository(app.db)
+    return Store(app.db)
 
 
 def payments_told(tg: FakeTelegram, since: int, chat_id: int | None = None) -> int:
@@ -453,7 +454,7 @@ async def test_a_card_edit_queued_while_the_last_one_is_sent_is_not_lost(
 
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db)
+        repo = Store(db)
         link = await repo.create_link(
             NewLink("CARDRACE", "pb-cardrace", 1, 1, "en", 1000, "IDR", None)
         )

@@ -16,11 +16,11 @@ from storage import (
     EventOutcome,
     LinkStatus,
     NewLink,
-    Repository,
     SessionEvent,
     SessionTruth,
 )
 from storage.tables import users, webhook_events
+from tests.helpers import Store
 
 
 @pytest.mark.parametrize("draft", [False, True])
@@ -31,7 +31,7 @@ async def test_a_new_link_is_handed_back_exactly_as_stored(database_url: str, dr
     now = datetime(2026, 11, 24, 21, 5, 6, 789012, tzinfo=jakarta)
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db, clock=lambda: now)
+        repo = Store(db, clock=lambda: now)
         made = await repo.create_link(
             NewLink(
                 "KOPI1234",
@@ -61,8 +61,8 @@ async def test_a_failed_transaction_writes_nothing_and_the_next_one_works(
     database_url: str,
 ) -> None:
     """``Database.transaction`` rolls back what its work wrote when the work fails (on
-    SQLite it keeps one connection in aiosqlite's thread across transactions: a failed one
-    must leave nothing open on it)."""
+    SQLite one pooled connection serves every transaction: a failed one must leave nothing
+    open on it)."""
     db = await Database.connect(database_url)
     now = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -157,13 +157,12 @@ async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
 async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_per_link(
     database_url: str,
 ) -> None:
-    """One batch holding every case a webhook can be. PostgreSQL writes a batch's events and
-    checks in one statement, SQLite in two: both must store the same events, queue the same
-    checks and answer each webhook the same."""
+    """One batch holding every case a webhook can be: both backends must store the same
+    events, queue the same checks and answer each webhook the same."""
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db, clock=lambda: now)
+        repo = Store(db, clock=lambda: now)
 
         ids: dict[int, int] = {}
 
@@ -264,7 +263,7 @@ async def test_a_duplicate_webhook_queues_a_check_while_its_link_may_still_move(
     clock = [now]
     db = await Database.connect(database_url)
     try:
-        repo = Repository(db, clock=lambda: clock[0])
+        repo = Store(db, clock=lambda: clock[0])
         ids: dict[str, int] = {}
         for name in ("ACTIVE", "PAID", "EXPIRED", "CANCELED"):
             made = await repo.create_link(

@@ -16,7 +16,7 @@ from bot.reports import PeriodError, Reports, parse_period
 from bot.telegram.common import answer, edit, merchant_of, toast
 from bot.views import Reply
 from bot.xendit import XenditError
-from storage.repository import utcnow
+from storage import utcnow
 
 PAGE_SIZE = 5
 

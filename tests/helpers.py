@@ -1,0 +1,62 @@
+"""Storage for the tests: every store behind one object, and the reads only tests make."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+
+from storage import Database, Events, Link, Links, NotificationStatus, Outbox, Users, utcnow
+from storage.common import link_of
+from storage.tables import links, outbox, session_checks, webhook_events
+
+
+class Store(Links, Events, Outbox, Users):
+    """The bot's stores in one, so a test reaches any of them as ``store.<method>``. The
+    stores share their constructor and their state (the database and the clock)."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def _link_where(self, *where: Any) -> Link | None:
+        async with self._db.connection() as conn:
+            row = (await conn.execute(select(links).where(*where))).first()
+        return link_of(row) if row is not None else None
+
+    async def get_link_by_session(self, session_id: str) -> Link | None:
+        return await self._link_where(links.c.session_id == session_id)
+
+    async def get_link_by_reference(self, reference_id: str) -> Link | None:
+        return await self._link_where(links.c.reference_id == reference_id)
+
+    async def links_for_chat(self, chat_id: int, *, limit: int = 10) -> list[Link]:
+        """The chat's links, newest first."""
+        async with self._db.connection() as conn:
+            rows = await conn.execute(
+                select(links)
+                .where(links.c.chat_id == chat_id)
+                .order_by(links.c.created_at.desc(), links.c.id.desc())
+                .limit(limit)
+            )
+            return [link_of(row) for row in rows]
+
+    async def count_events(self) -> int:
+        async with self._db.connection() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(webhook_events)) or 0)
+
+    async def pending_checks(self) -> int:
+        async with self._db.connection() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(session_checks)) or 0)
+
+    async def notifications(
+        self, *, status: NotificationStatus | None = None
+    ) -> Sequence[Row[Any]]:
+        """Outbox rows, in the order they were queued."""
+        async with self._db.connection() as conn:
+            query = select(outbox).order_by(outbox.c.id)
+            if status is not None:
+                query = query.where(outbox.c.status == status.value)
+            return (await conn.execute(query)).all()
