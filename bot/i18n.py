@@ -247,6 +247,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "If you have just paid, it is being confirmed: this page updates itself every "
             "{seconds} seconds."
         ),
+        "page_confirming": "Confirming your payment…",
+        "page_confirming_note": (
+            "We are checking your payment with the payment provider. Please don't pay again: "
+            "this page updates itself every {seconds} seconds."
+        ),
         "page_expired": "This payment link has expired",
         "page_canceled": "This payment link was cancelled",
         "page_unavailable": "This payment link is not available",
@@ -496,6 +501,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_waiting_note": (
             "Jika Anda baru saja membayar, pembayaran sedang dikonfirmasi: halaman ini "
             "diperbarui sendiri setiap {seconds} detik."
+        ),
+        "page_confirming": "Mengonfirmasi pembayaran Anda…",
+        "page_confirming_note": (
+            "Kami sedang memeriksa pembayaran Anda dengan penyedia pembayaran. Mohon jangan "
+            "membayar lagi: halaman ini diperbarui sendiri setiap {seconds} detik."
         ),
         "page_expired": "Link pembayaran ini sudah kedaluwarsa",
         "page_canceled": "Link pembayaran ini dibatalkan",
