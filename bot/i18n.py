@@ -73,6 +73,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "bot so they can add you."
         ),
         "button_stale": "This button is no longer valid.",
+        "unknown_command": "I don't know /{command}. Send /help to see what I can do.",
+        "unknown_text": (
+            "To make a payment link, send <code>/pay 150000 kopi susu</code>. /help lists "
+            "everything I can do."
+        ),
         "pay_edited": (
             "✏️ Editing a /pay message doesn't change its link. Send a new /pay instead, and "
             "/cancel <code>REF</code> the old link if the customer shouldn't pay it."
@@ -218,7 +223,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Usage: <code>/export [from] [to]</code> with dates like <code>2026-11-01</code>. "
             "Without dates: this month so far."
         ),
-        "export_caption": "Links and payments, {start} to {end} ({count})",
+        "export_caption": "Your links and payments from {start} to {end}: {count} in total.",
         "export_empty": "No links between {start} and {end}.",
         "language_prompt": "Choose your language:",
         "language_set": "OK, I'll speak English.",
@@ -246,6 +251,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_waiting_note": (
             "If you have just paid, it is being confirmed: this page updates itself every "
             "{seconds} seconds."
+        ),
+        "page_confirming": "Confirming your payment…",
+        "page_confirming_note": (
+            "We are checking your payment with the payment provider. Please don't pay again: "
+            "this page updates itself every {seconds} seconds."
         ),
         "page_expired": "This payment link has expired",
         "page_canceled": "This payment link was cancelled",
@@ -318,6 +328,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "ditambahkan."
         ),
         "button_stale": "Tombol ini sudah tidak berlaku.",
+        "unknown_command": "Saya tidak mengenal /{command}. Kirim /help untuk melihat perintah.",
+        "unknown_text": (
+            "Untuk membuat link pembayaran, kirim <code>/pay 150000 kopi susu</code>. /help "
+            "berisi semua yang bisa saya lakukan."
+        ),
         "pay_edited": (
             "✏️ Mengedit pesan /pay tidak mengubah linknya. Kirim /pay baru, lalu "
             "/cancel <code>REF</code> link lama jika pelanggan tidak perlu membayarnya."
@@ -470,7 +485,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "Cara pakai: <code>/export [dari] [sampai]</code> dengan tanggal seperti "
             "<code>2026-11-01</code>. Tanpa tanggal: bulan ini sampai hari ini."
         ),
-        "export_caption": "Link dan pembayaran, {start} sampai {end} ({count})",
+        "export_caption": "Link dan pembayaran Anda dari {start} sampai {end}: total {count} link.",
         "export_empty": "Tidak ada link antara {start} dan {end}.",
         "language_prompt": "Pilih bahasa:",
         "language_set": "Baik, saya akan memakai Bahasa Indonesia.",
@@ -496,6 +511,11 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_waiting_note": (
             "Jika Anda baru saja membayar, pembayaran sedang dikonfirmasi: halaman ini "
             "diperbarui sendiri setiap {seconds} detik."
+        ),
+        "page_confirming": "Mengonfirmasi pembayaran Anda…",
+        "page_confirming_note": (
+            "Kami sedang memeriksa pembayaran Anda dengan penyedia pembayaran. Mohon jangan "
+            "membayar lagi: halaman ini diperbarui sendiri setiap {seconds} detik."
         ),
         "page_expired": "Link pembayaran ini sudah kedaluwarsa",
         "page_canceled": "Link pembayaran ini dibatalkan",

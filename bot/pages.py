@@ -63,8 +63,12 @@ def _document(language: str, title: str, body: str, *, refresh: bool = False) ->
     )
 
 
-def return_page(link: Link, language: str, tz: ZoneInfo) -> str:
-    """What the customer sees after Xendit's checkout: the truth from our own records."""
+def return_page(link: Link, language: str, tz: ZoneInfo, *, just_paid: bool = False) -> str:
+    """What the customer sees after Xendit's checkout: the truth from our own records.
+
+    ``just_paid``: Xendit's success redirect brought them (``/r/<token>/done``). Until we know
+    the payment, they see "confirming", never a Pay button (they could pay twice), nor "paid".
+    """
 
     def t(key: str, **values: object) -> str:
         return i18n.text(language, key, **values)
@@ -90,6 +94,10 @@ def return_page(link: Link, language: str, tz: ZoneInfo) -> str:
         css, icon, state, note = "canceled", "🚫", t("page_canceled"), t("page_closed_note")
     elif link.status is LinkStatus.FAILED or link.link_url is None:
         css, icon, state, note = "canceled", "⚠️", t("page_unavailable"), t("page_closed_note")
+    elif just_paid:
+        css, icon, state = "waiting", "⏳", t("page_confirming")
+        note = t("page_confirming_note", seconds=REFRESH_SECONDS)
+        refresh = True
     else:
         css, icon, state = "waiting", "⏳", t("page_waiting")
         note = t("page_waiting_note", seconds=REFRESH_SECONDS)

@@ -102,7 +102,8 @@ class PaymentPolicy:
     confirm_above: Decimal | None = None
     #: Below this an amount is confirmed too: far less than a shop charges (``CONFIRM_BELOW``).
     confirm_below: Decimal | None = None
-    #: ``{PUBLIC_URL}``: links send the customer back to ``{PUBLIC_URL}/r/<token>``.
+    #: ``{PUBLIC_URL}``: links send the customer back to ``{PUBLIC_URL}/r/<token>/done`` after
+    #: paying, to ``{PUBLIC_URL}/r/<token>`` otherwise.
     public_url: str | None = None
     create_attempts: int = 3
     max_retry_wait: float = 5.0
@@ -463,7 +464,8 @@ class PaymentService:
             description=link.description,
             expires_at=self._clock() + (expiry or self.policy.link_expiry),
             locale=link.language,
-            success_return_url=self._return_url(link),
+            # Different pages: one who has paid must not be shown a Pay button again.
+            success_return_url=self._return_url(link, "/done"),
             cancel_return_url=self._return_url(link),
         )
 
@@ -540,10 +542,10 @@ class PaymentService:
             return
         await self._deliver_now(card)
 
-    def _return_url(self, link: Link | NewLink) -> str | None:
+    def _return_url(self, link: Link | NewLink, suffix: str = "") -> str | None:
         if self.policy.public_url is None or link.return_token is None:
             return None
-        return f"{self.policy.public_url.rstrip('/')}/r/{link.return_token}"
+        return f"{self.policy.public_url.rstrip('/')}/r/{link.return_token}{suffix}"
 
     async def _store_new(
         self, merchant: Merchant, amount: Decimal, description: str | None, *, draft: bool

@@ -143,19 +143,28 @@ def build_web_app(
     if telegram is not None:
         app.router.add_post("/webhooks/telegram", telegram.handle)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/r/{token}", CustomerPage(payments, tz).handle)
+    page = CustomerPage(payments, tz)
+    app.router.add_get("/r/{token}", page.handle)  # cancel return URL, and older links' only one
+    app.router.add_get("/r/{token}/done", page.handle_done)  # success return URL
     return app
 
 
 class CustomerPage:
     """``GET /r/<token>``: where Xendit sends the customer back. Our records, never the
-    redirect itself, say whether the payment is done."""
+    redirect itself, say whether the payment is done. ``/r/<token>/done`` (after paying)
+    only hides the Pay button while we wait for the confirmation."""
 
     def __init__(self, payments: PaymentService, tz: ZoneInfo) -> None:
         self._payments = payments
         self._tz = tz
 
     async def handle(self, request: web.Request) -> web.Response:
+        return await self._page(request, just_paid=False)
+
+    async def handle_done(self, request: web.Request) -> web.Response:
+        return await self._page(request, just_paid=True)
+
+    async def _page(self, request: web.Request, *, just_paid: bool) -> web.Response:
         language = pages.page_language(request.headers.get("Accept-Language"))
         link = await self._payments.customer_link(request.match_info["token"])
         headers = {
@@ -172,7 +181,7 @@ class CustomerPage:
                 headers=headers,
             )
         return web.Response(
-            text=pages.return_page(link, language, self._tz),
+            text=pages.return_page(link, language, self._tz, just_paid=just_paid),
             content_type="text/html",
             headers=headers,
         )

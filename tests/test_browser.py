@@ -147,6 +147,47 @@ async def test_expired_link_and_phone_widths(
     await page.locator(".msg.bot", has_text="Expired, not paid: Rp20.000").first.wait_for()
 
 
+async def test_on_a_phone_the_customer_pays_and_is_never_offered_to_pay_again(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    page = await browser.new_page(viewport=PHONE, is_mobile=True)
+    await page.goto(sandbox.url)
+    await page.fill("#text", "/pay 30000 kopi")
+    await page.press("#text", "Enter")
+    card = page.locator(".msg.bot", has_text="Payment link: Rp30.000")
+    await card.wait_for()
+    customer_pane = page.locator("#customer-pane")
+    await expect(customer_pane).not_to_be_in_viewport()
+    # The panes are stacked on a phone: tapping the button brings the customer's phone up.
+    await card.get_by_text("Open payment page").click()
+    customer = page.frame_locator("#customer")
+    await customer.get_by_text("Pay IDR 30.000").wait_for()
+    await expect(customer_pane).to_be_in_viewport(ratio=0.9)
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "checkout-phone.png")
+
+    # Paid, but Xendit's API lags its webhook: the bot cannot confirm it yet.
+    [body] = sandbox.xendit.created()
+    sid = sandbox.xendit.session_by_reference(body["reference_id"])["payment_session_id"]
+    sandbox.xendit.get_overrides[sid] = {"status": "ACTIVE"}
+    await customer.get_by_text("Pay IDR 30.000").click()
+    await customer.get_by_text("Confirming your payment…").wait_for()
+    await expect(customer.locator("a.pay")).to_have_count(0)
+    await expect(customer.get_by_text("Payment received")).to_have_count(0)
+    await page.screenshot(path=tmp_path / "confirming-phone.png")
+    # Xendit catches up and sends its webhook again: the page refreshes itself into "paid".
+    del sandbox.xendit.get_overrides[sid]
+    await sandbox.xendit.complete(sid)
+    await customer.get_by_text("Payment received").wait_for(timeout=15_000)
+    await page.screenshot(path=tmp_path / "paid-phone.png")
+    # And back in the chat, the merchant has been told.
+    await page.get_by_text("Back to the chat").click()
+    await page.locator(".msg.bot", has_text="PAID Rp30.000").wait_for()
+    await expect(page.locator("#merchant")).to_be_in_viewport()
+
+
 async def test_return_page_in_indonesian_on_a_phone_waits_then_refreshes(
     sandbox: Sandbox, browser: Any, tmp_path: Path
 ) -> None:
@@ -158,7 +199,7 @@ async def test_return_page_in_indonesian_on_a_phone_waits_then_refreshes(
     [body] = sandbox.xendit.created()
     context = await browser.new_context(viewport=PHONE, is_mobile=True, locale="id-ID")
     customer = await context.new_page()
-    await customer.goto(body["success_return_url"])
+    await customer.goto(body["cancel_return_url"])  # back from checkout without paying
     await customer.get_by_text("Menunggu pembayaran").wait_for()
     assert (
         await customer.locator("a.pay").get_attribute("href")

@@ -45,17 +45,63 @@ async def make_link(tg: FakeTelegram, xendit: FakeXendit, text: str = "/pay 1500
 # -- /start, /help, commands -----------------------------------------------------------------
 
 
-async def test_start_and_help_explain_pay_and_show_the_user_id(
+async def test_start_greets_with_the_user_id_and_help_lists_the_commands(
     paybot: Paybot, tg: FakeTelegram
 ) -> None:
     start = await say(tg, "/start", chat_id=STRANGER)
     assert start.text is not None
+    assert start.text.startswith("👋 <b>Hi Budi!</b> I make payment links for your shop.")
     assert "/pay 150000 kopi susu" in start.text
-    assert str(STRANGER) in start.text
+    assert start.text.endswith(f"Your Telegram ID: <code>{STRANGER}</code>")
+    # /help is the command list: how to use /pay, then the others; not the greeting again.
     help_ = await say(tg, "/help")
     assert help_.text is not None
-    assert "/pay" in help_.text
-    assert str(MERCHANT) in help_.text
+    assert help_.text.startswith("<b>How to use /pay</b>\n<code>/pay &lt;amount&gt;")
+    assert "<b>Other commands</b>" in help_.text
+    for command in ("/links", "/unpaid", "/status", "/cancel", "/today", "/export", "/language"):
+        assert command in help_.text
+    assert "Hi Budi" not in help_.text
+    assert str(MERCHANT) not in help_.text
+    assert help_.text.endswith("/language: English or Bahasa Indonesia")
+    # A stranger's /help also says how to be let in.
+    theirs = await say(tg, "/help", chat_id=STRANGER)
+    assert theirs.text is not None
+    assert theirs.text.startswith("<b>How to use /pay</b>")
+    assert theirs.text.endswith(
+        f"Your Telegram ID is <code>{STRANGER}</code>: send it to the person who runs the "
+        "bot so they can add you."
+    )
+
+
+async def test_unknown_text_and_commands_get_a_hint_to_help(
+    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    hello = await say(tg, "hello")
+    assert hello.text == (
+        "To make a payment link, send <code>/pay 150000 kopi susu</code>. /help lists "
+        "everything I can do."
+    )
+    for text in ("/foo", "/Foo bar", f"/foo@{tg.bot_username}"):
+        reply = await say(tg, text)
+        assert reply.text == "I don't know /foo. Send /help to see what I can do.", text
+    odd = await say(tg, "/<b>x</b>")
+    assert odd.text == "I don't know /&lt;b&gt;x&lt;/b&gt;. Send /help to see what I can do."
+    halo = await say(tg, "halo", language_code="id")
+    assert (halo.text or "").startswith("Untuk membuat link pembayaran, kirim")
+    assert xendit.requests == []
+
+
+async def test_in_groups_only_commands_addressed_to_the_bot_get_the_hint(
+    paybot: Paybot, tg: FakeTelegram
+) -> None:
+    group = -4003
+    mark = tg.mark()
+    for text in ("selamat pagi", "/foo", "/foo@some_other_bot"):
+        tg.push_message(group, text, user_id=MERCHANT)
+    tg.push_message(STRANGER, "hello")  # a stranger's text: nothing at all
+    reply = await say(tg, f"/foo@{tg.bot_username}", chat_id=group, user_id=MERCHANT)
+    assert reply.text == "I don't know /foo. Send /help to see what I can do."
+    assert tg.outbox[mark:] == [reply]
 
 
 async def test_start_speaks_indonesian_to_indonesian_users(

@@ -25,8 +25,9 @@ async def get_page(app: Paybot, path: str, language: str = "en") -> tuple[int, s
         return response.status, await response.text(), dict(response.headers)
 
 
-def return_path(xendit: FakeXendit, index: int = -1) -> str:
-    url = xendit.created()[index]["success_return_url"]
+def return_path(xendit: FakeXendit, index: int = -1, *, paid: bool = False) -> str:
+    """Where Xendit sends the customer back: after paying (``paid``), or otherwise."""
+    url = xendit.created()[index]["success_return_url" if paid else "cancel_return_url"]
     assert url.startswith(f"{PUBLIC}/r/")
     return url.removeprefix(PUBLIC)
 
@@ -38,8 +39,9 @@ async def test_links_send_the_customer_back_to_an_unguessable_page_per_link(
     await say(tg, "/pay 150000 kopi")
     await say(tg, "/pay 150000 kopi")
     first, second = xendit.created()
-    assert first["success_return_url"] == first["cancel_return_url"]
-    tokens = [body["success_return_url"].rsplit("/", 1)[1] for body in (first, second)]
+    # One page per link; the customer who has paid lands on its own path (no Pay button).
+    assert first["success_return_url"] == first["cancel_return_url"] + "/done"
+    tokens = [body["cancel_return_url"].rsplit("/", 1)[1] for body in (first, second)]
     assert tokens[0] != tokens[1]
     for token in tokens:
         assert re.fullmatch(r"[A-Za-z0-9_-]{32}", token)  # 24 random bytes
@@ -79,11 +81,11 @@ async def test_the_redirect_itself_is_never_proof(
 ) -> None:
     app = await start_bot(public_url=PUBLIC)
     await say(tg, "/pay 150000 kopi")
-    path = return_path(xendit)
-    # Whatever the query string claims, the page says what our records say.
-    _, page, _ = await get_page(app, f"{path}?status=COMPLETED&paid=true")
-    assert "Waiting for payment" in page
-    assert "Payment received" not in page
+    # Whatever the path or query string claims, the page says what our records say.
+    for path in (return_path(xendit), return_path(xendit, paid=True)):
+        _, page, _ = await get_page(app, f"{path}?status=COMPLETED&paid=true")
+        assert "Payment received" not in page
+        assert '<meta http-equiv="refresh"' in page
 
 
 async def test_a_customer_who_just_paid_sees_it_once_xendit_confirms(
@@ -93,15 +95,15 @@ async def test_a_customer_who_just_paid_sees_it_once_xendit_confirms(
     await say(tg, "/pay 150000 kopi")
     sid = xendit.session_by_reference(xendit.created()[-1]["reference_id"])["payment_session_id"]
     xendit.sessions[sid]["status"] = "COMPLETED"  # paid; the webhook is late
-    _, page, _ = await get_page(app, return_path(xendit))
-    assert "Waiting for payment" in page
+    _, page, _ = await get_page(app, return_path(xendit, paid=True))
+    assert "Confirming your payment…" in page
     # Loading the page asked Xendit (not the redirect) for the truth...
     await xendit.wait_for(
         lambda: any(r.method == "GET" and r.path == f"/sessions/{sid}" for r in xendit.requests)
     )
     await tg.wait_message(MERCHANT, contains="PAID")
     # ...so the next refresh shows it paid, and the merchant was told too.
-    _, page, _ = await get_page(app, return_path(xendit))
+    _, page, _ = await get_page(app, return_path(xendit, paid=True))
     assert "Payment received" in page
     assert '<meta http-equiv="refresh"' not in page
 
@@ -120,6 +122,58 @@ async def test_paid_page_in_indonesian(
     assert "Dibayar" in page
     assert "Rp150.000" in page
     assert 'class="pay"' not in page
+
+
+async def test_back_from_paying_before_the_bot_knows_no_pay_button_and_no_paid_yet(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    app = await start_bot(public_url=PUBLIC)
+    await say(tg, "/pay 150000 kopi susu")
+    sid = xendit.session_by_reference(xendit.created()[-1]["reference_id"])["payment_session_id"]
+    # Paid at Xendit; its webhook has not come and its API still says ACTIVE (it lags).
+    xendit.sessions[sid]["status"] = "COMPLETED"
+    xendit.get_overrides[sid] = {"status": "ACTIVE"}
+    for language, confirming in (("en", "Confirming your payment…"), ("id", "Mengonfirmasi")):
+        status, page, _ = await get_page(app, return_path(xendit, paid=True), language)
+        assert status == 200
+        assert confirming in page
+        assert 'class="pay"' not in page  # no second payment
+        assert "Rp150.000" in page
+        assert "kopi susu" in page
+        assert '<meta http-equiv="refresh"' in page
+        assert "Payment received" not in page
+        assert "Pembayaran diterima" not in page
+    await xendit.wait_for(lambda: xendit.requests_to("GET", f"/sessions/{sid}"))
+    _, page, _ = await get_page(app, return_path(xendit, paid=True))
+    assert "Confirming your payment…" in page  # Xendit said ACTIVE: still not "paid"
+    # The cancel return URL (and links made before it existed) still offers to pay.
+    _, page, _ = await get_page(app, return_path(xendit))
+    assert "Waiting for payment" in page
+    assert 'class="pay"' in page
+    # Xendit catches up and its webhook comes: now the page says so.
+    del xendit.get_overrides[sid]
+    await xendit.complete(sid)
+    await tg.wait_message(MERCHANT, contains="PAID")
+    _, page, _ = await get_page(app, return_path(xendit, paid=True))
+    assert "Payment received" in page
+    assert '<meta http-equiv="refresh"' not in page
+
+
+async def test_back_from_paying_but_never_confirmed_shows_the_truth(
+    start_bot: StartBot, tg: FakeTelegram, xendit: FakeXendit
+) -> None:
+    app = await start_bot(public_url=PUBLIC)
+    await say(tg, "/pay 150000 kopi")
+    sid = xendit.session_by_reference(xendit.created()[-1]["reference_id"])["payment_session_id"]
+    _, page, _ = await get_page(app, return_path(xendit, paid=True))
+    assert "Confirming your payment…" in page
+    await xendit.expire(sid)
+    await tg.wait_message(MERCHANT, contains="Expired")
+    _, page, _ = await get_page(app, return_path(xendit, paid=True))
+    assert "This payment link has expired" in page
+    assert "Nothing was charged" in page
+    assert "Confirming" not in page
+    assert '<meta http-equiv="refresh"' not in page
 
 
 @pytest.mark.parametrize(
@@ -143,7 +197,10 @@ async def test_expired_and_cancelled_pages(
     assert "Nothing was charged" in page
 
 
-@pytest.mark.parametrize("path", ["/r/not-a-real-token-at-all-000000000", "/r/x"])
+@pytest.mark.parametrize(
+    "path",
+    ["/r/not-a-real-token-at-all-000000000", "/r/x", "/r/not-a-real-token-at-all-000000000/done"],
+)
 async def test_unknown_token_is_a_plain_404(paybot: Paybot, path: str) -> None:
     status, page, _ = await get_page(paybot, path)
     assert status == 404

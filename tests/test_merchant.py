@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -351,8 +352,12 @@ async def test_export_sends_a_csv_document(
     tg.push_message(MERCHANT, "/export")
     document = await tg.wait_message(MERCHANT, method="sendDocument", since=mark)
     assert document.filename is not None
-    assert document.filename.startswith("paybot-")
-    assert document.filename.endswith(".csv")
+    # This month so far: a clean name, and a caption that is one sentence of its own.
+    assert re.fullmatch(r"paybot-\d{4}-\d\d-01-to-\d{4}-\d\d-\d\d\.csv", document.filename)
+    assert re.fullmatch(
+        r"Your links and payments from \d{4}-\d\d-01 to \d{4}-\d\d-\d\d: 2 in total\.",
+        document.text or "",
+    )
     assert document.file is not None
     rows = list(csv.DictReader(io.StringIO(document.file.decode("utf-8-sig"))))
     assert [r["amount"] for r in rows] == ["150000", "20000"]
@@ -360,6 +365,13 @@ async def test_export_sends_a_csv_document(
     assert rows[0]["description"] == "kopi, susu"
     assert rows[0]["channel"] == "OVO"
     assert rows[1]["status"] == "ACTIVE"
+    mark = tg.mark()
+    tg.push_message(MERCHANT, "/export 2000-01-01 2100-12-31", language_code="id")
+    document = await tg.wait_message(MERCHANT, method="sendDocument", since=mark)
+    assert document.filename == "paybot-2000-01-01-to-2100-12-31.csv"
+    assert document.text == (
+        "Link dan pembayaran Anda dari 2000-01-01 sampai 2100-12-31: total 2 link."
+    )
     bad = await say(tg, "/export yesterday")
     assert "/export [from] [to]" in (bad.text or "")
     empty = await say(tg, "/export 2020-01-01 2020-01-31")

@@ -52,7 +52,13 @@ form.say{display:flex;gap:.5rem;padding:.6rem;border-top:1px solid #e3e6ea}form.
 min-width:0;font:inherit;padding:.55rem .7rem;border:1px solid #c5ccd4;border-radius:8px}
 form.say button{font:inherit;padding:.55rem .9rem;border:0;border-radius:8px;background:#0b6bcb;
 color:#fff}iframe{flex:1;border:0;width:100%}.hint{font-size:.8rem;color:#5b616e;padding:.4rem
-.9rem}code{background:#0000000d;padding:0 .2rem;border-radius:3px}
+.9rem}code{background:#0000000d;padding:0 .2rem;border-radius:3px}.file{margin-bottom:.3rem}
+header p{flex:1 1 16rem}.lang{display:grid;grid-template-columns:auto auto;gap:.2rem .5rem;
+align-items:center;font-size:.85rem}.lang select{font:inherit;padding:.2rem .4rem;
+border-radius:6px;border:0}.lang small{grid-column:1/-1;opacity:.75;font-size:.75rem}
+.lang code{background:#fff2}.back{display:none;float:right;font-weight:400;font-size:.85rem}
+@media (max-width:760px){.panes{padding:.5rem;gap:.5rem}.pane{height:calc(100svh - 1rem);
+min-height:28rem}.back{display:inline}}
 """
 
 _SCRIPT = """
@@ -75,18 +81,25 @@ async function post(path, body) {
                      body: JSON.stringify(body)});
   refresh();
 }
+const language = () => document.getElementById('lang').value;
+// On a phone the panes are stacked: bring the customer's phone into view when it changes.
+const stacked = window.matchMedia('(max-width: 760px)');
+function showCustomer() {
+  if (stacked.matches) document.getElementById('customer-pane').scrollIntoView({block: 'start'});
+}
 document.addEventListener('click', (event) => {
   const b = event.target.closest('button[data-callback]');
-  if (b) post('/api/press', {message_id: +b.dataset.message, data: b.dataset.callback});
+  if (b) post('/api/press', {message_id: +b.dataset.message, data: b.dataset.callback,
+                             lang: language()});
   const s = event.target.closest('button[data-share]');
   if (s) document.getElementById('customer').src = '/customer/share?q=' +
-                                                   encodeURIComponent(s.dataset.share);
+    encodeURIComponent(s.dataset.share) + '&lang=' + language();
+  if (s || event.target.closest('a[target=customer]')) showCustomer();
 });
 document.getElementById('say').addEventListener('submit', (event) => {
   event.preventDefault();
   const input = document.getElementById('text');
-  if (input.value.trim()) post('/api/say', {text: input.value, lang: document.getElementById(
-    'lang').value});
+  if (input.value.trim()) post('/api/say', {text: input.value, lang: language()});
   input.value = '';
 });
 setInterval(refresh, 700);
@@ -103,6 +116,10 @@ def _telegram_html(text: str) -> str:
         position = match.end()
     out.append(html.escape(html.unescape(text[position:]), quote=False))
     return "".join(out)
+
+
+def _language(value: object) -> str:
+    return "id" if value == "id" else "en"
 
 
 def _document(title: str, body: str, *, head: str = "") -> str:
@@ -138,6 +155,7 @@ class SandboxUI:
         app.router.add_get("/checkout/{session_id}", self.checkout)
         app.router.add_post("/checkout/{session_id}", self.checkout_action)
         app.router.add_get("/r/{token}", self.return_page)
+        app.router.add_get("/r/{token}/done", self.return_page)
         app.on_cleanup.append(self._close)
         return app
 
@@ -153,19 +171,25 @@ class SandboxUI:
             f'<option value="{code}"{" selected" if code == language else ""}>{name}</option>'
             for code, name in (("en", "English"), ("id", "Bahasa Indonesia"))
         )
+        # Two language settings, told apart: the app's language rides on every update
+        # (``language_code``); /language stores the bot's own choice, which wins over it.
         body = (
             "<header><h1>paybot sandbox</h1><p>The real bot, with stand-ins for Telegram and "
-            "Xendit on this machine. Nothing leaves it.</p></header>"
-            '<div class="panes"><section class="pane" aria-label="Merchant">'
+            "Xendit on this machine. Nothing leaves it.</p>"
+            f'<div class="lang"><label for="lang">{MERCHANT_NAME}\'s Telegram app language'
+            f'</label><select id="lang">{options}</select><small>Sent with every message; '
+            "<code>/language</code> in the chat overrides it for this bot.</small></div>"
+            "</header>"
+            '<div class="panes"><section class="pane" id="merchant" aria-label="Merchant">'
             f"<h2>Merchant chat · {MERCHANT_NAME} (Telegram)</h2>"
             '<div class="hint">Try <code>/pay 150000 kopi susu</code>, <code>/pay 25jt</code>, '
             "<code>/links</code>, <code>/today</code>, <code>/help</code>.</div>"
             '<div id="chat" role="log" aria-live="polite"></div>'
-            '<form class="say" id="say"><select id="lang" aria-label="Telegram language">'
-            f'{options}</select><input id="text" name="text" autocomplete="off" '
+            '<form class="say" id="say"><input id="text" name="text" autocomplete="off" '
             'placeholder="Message the bot" aria-label="Message">'
             '<button type="submit">Send</button></form></section>'
-            '<section class="pane" aria-label="Customer"><h2>Customer\'s phone</h2>'
+            '<section class="pane" id="customer-pane" aria-label="Customer">'
+            '<h2>Customer\'s phone<a class="back" href="#merchant">↑ Back to the chat</a></h2>'
             '<iframe id="customer" name="customer" src="/customer" title="Customer"></iframe>'
             "</section></div>"
             f"<script>{_SCRIPT}</script>"
@@ -187,7 +211,8 @@ class SandboxUI:
             parts.append(f'<img src="/api/file/{message.message_id}" alt="QR code" width="280">')
         elif message.kind == "document":
             name = html.escape(str(message.raw.get("document", {}).get("file_name", "file")))
-            parts.append(f'📄 <a href="/api/file/{message.message_id}" download>{name}</a>')
+            link = f'<a href="/api/file/{message.message_id}" download>{name}</a>'
+            parts.append(f'<div class="file">📄 {link}</div>')  # the caption goes below
         if message.text:
             parts.append(
                 _telegram_html(message.text) if message.from_bot else html.escape(message.text)
@@ -228,7 +253,7 @@ class SandboxUI:
     async def say(self, request: web.Request) -> web.Response:
         body = await request.json()
         text = str(body.get("text", "")).strip()[:4096]
-        language = "id" if body.get("lang") == "id" else "en"
+        language = _language(body.get("lang"))
         if text:
             self._tg.push_message(
                 MERCHANT_ID, text, first_name=MERCHANT_NAME, language_code=language
@@ -238,7 +263,11 @@ class SandboxUI:
     async def press(self, request: web.Request) -> web.Response:
         body = await request.json()
         self._tg.push_callback(
-            MERCHANT_ID, int(body["message_id"]), str(body["data"]), first_name=MERCHANT_NAME
+            MERCHANT_ID,
+            int(body["message_id"]),
+            str(body["data"]),
+            first_name=MERCHANT_NAME,
+            language_code=_language(body.get("lang")),
         )
         return web.json_response({"ok": True})
 
@@ -280,7 +309,10 @@ class SandboxUI:
     async def customer_share(self, request: web.Request) -> web.Response:
         """What the customer receives when the merchant shares through inline mode."""
         query_id = self._tg.push_inline_query(
-            MERCHANT_ID, request.query.get("q", ""), first_name=MERCHANT_NAME
+            MERCHANT_ID,
+            request.query.get("q", ""),
+            _language(request.query.get("lang")),
+            first_name=MERCHANT_NAME,
         )
         try:
             await self._tg.wait_for(lambda: self._tg.inline_answers.get(query_id), timeout=5)
@@ -318,10 +350,10 @@ class SandboxUI:
         amount = f"{session['currency']} {session['amount']:,}".replace(",", ".")
         description = html.escape(str(session.get("description") or ""))
         if session["status"] != "ACTIVE":
+            back = self._return_url(session) or "#"
             action = (
                 f"<p>This session is <b>{html.escape(session['status'])}</b>.</p>"
-                f'<p><a href="{html.escape(session.get("success_return_url") or "#")}">'
-                "Back to the shop</a></p>"
+                f'<p><a href="{html.escape(back)}">Back to the shop</a></p>'
             )
         else:
             radios = "".join(
@@ -357,15 +389,23 @@ class SandboxUI:
             else:
                 channel = str(form.get("channel") or "QRIS")
                 await self._xendit.complete(session_id, channel_code=channel)
-        back = session.get("success_return_url") or f"/checkout/{session_id}"
-        raise web.HTTPSeeOther(location=str(back))
+        back = self._return_url(session) or f"/checkout/{session_id}"
+        raise web.HTTPSeeOther(location=back)
+
+    @staticmethod
+    def _return_url(session: dict[str, Any]) -> str | None:
+        """As Xendit does: the success return URL once paid, the cancel one otherwise."""
+        key = "success_return_url" if session["status"] == "COMPLETED" else "cancel_return_url"
+        url = session.get(key)
+        return str(url) if url else None
 
     async def return_page(self, request: web.Request) -> web.Response:
-        """``PUBLIC_URL/r/<token>`` is this address: pass it on to the bot's own server."""
+        """``PUBLIC_URL/r/<token>[/done]`` is this address: pass it on to the bot's server."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
         headers = {"Accept-Language": request.headers.get("Accept-Language", "en")}
-        url = f"{self._bot_url()}/r/{quote(request.match_info['token'])}"
+        done = "/done" if request.path.endswith("/done") else ""
+        url = f"{self._bot_url()}/r/{quote(request.match_info['token'])}{done}"
         async with self._http.get(url, headers=headers) as response:
             text = await response.text()
             return web.Response(text=text, status=response.status, content_type="text/html")

@@ -61,6 +61,9 @@ def register(
         *language.handlers(),  # /language
         # Last: any button nobody above took (old keyboards, forged or malformed data).
         CallbackQueryHandler(access.stale_button),
+        # Last: new text or a command nobody above took gets a hint pointing to /help (not
+        # what the merchant shares through inline mode: that is a message via this bot).
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.VIA_BOT, pay.unknown),
     ]
     application.add_handlers(handlers)
     application.add_error_handler(on_error)

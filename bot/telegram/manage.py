@@ -189,7 +189,7 @@ class ManageCommands:
             return
         await message.reply_document(
             document=self._reports.csv(links),
-            filename=f"paybot-{start.isoformat()}_{end.isoformat()}.csv",
+            filename=f"paybot-{start.isoformat()}-to-{end.isoformat()}.csv",
             caption=toast(
                 i18n.text(
                     lang,

@@ -1,4 +1,4 @@
-"""/start, /help, /pay and the buttons of the payment card."""
+"""/start, /help, /pay, the buttons of the payment card, and the hint for anything else."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import i18n, views
@@ -73,7 +74,7 @@ class PayCommands:
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         return [
             CommandHandler("start", self.start),
-            CommandHandler("help", self.start),
+            CommandHandler("help", self.help),
             CommandHandler("pay", self.pay),
             CallbackQueryHandler(
                 self.card_button, pattern=r"^(qr|cancel|reissue|confirm|discard):[A-Z0-9]{1,16}$"
@@ -100,6 +101,41 @@ class PayCommands:
                 )
             ),
         )
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The command list: how to use /pay, then the others. Strangers also get their id."""
+        message, user = update.effective_message, update.effective_user
+        merchant = await merchant_of(update, self._languages)
+        if message is None or user is None or merchant is None:
+            return
+        lang = merchant.language
+        parts = [i18n.text(lang, "usage"), i18n.text(lang, "commands_help")]
+        if not self._payments.is_allowed(user.id):
+            parts.append(i18n.text(lang, "not_allowed", user_id=user.id))
+        await answer(message, Reply("\n\n".join(parts)))
+
+    async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text or a command no handler took: a one-line pointer to /help. In groups only a
+        command addressed to us (``/x@ourbot``): the rest of a group's talk is not for us."""
+        message = update.message
+        if message is None or message.text is None:
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        if message.text.startswith("/"):
+            command = command_of(message, context.bot.username)
+            if command is None:
+                return  # another bot's command
+            addressed = "@" in message.text.split(maxsplit=1)[0]
+            if not (private or addressed):
+                return
+            key, values = "unknown_command", {"command": views.echo(command)}
+        elif private:
+            key, values = "unknown_text", {}
+        else:
+            return
+        merchant = await merchant_of(update, self._languages)
+        if merchant is not None:
+            await answer(message, Reply(i18n.text(merchant.language, key, **values)))
 
     async def pay(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/pay <amount> [description] [exp:2h]: make a payment link and show its card."""
