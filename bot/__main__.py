@@ -1,5 +1,5 @@
-"""``python -m bot``: run paybot."""
+"""``python -m bot``: run paybot (``python -m bot sandbox``: the sandbox)."""
 
-from bot.app import main
+from bot.cli import main
 
 raise SystemExit(main())

@@ -1,18 +1,17 @@
 """The composition root: builds every part from :class:`Settings` and runs them on one loop.
 
-``python -m bot`` calls :func:`main`, which calls :func:`serve`; tests start the very same
+``python -m bot`` (:mod:`bot.cli`) calls :func:`serve`; tests start the very same
 :class:`Paybot` against the fakes. Every collaborator is made here and nowhere else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
+import contextlib
 import logging
 import os
 import signal
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,10 +22,9 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import views
 from bot.checks import ReconcilePolicy, SessionChecker
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import Settings
 from bot.ingest import Surge
 from bot.languages import Languages
-from bot.logs import configure_logging
 from bot.money import get_currency
 from bot.notifications import NotificationWorker
 from bot.payments import PaymentPolicy, PaymentService
@@ -40,11 +38,11 @@ from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.ratelimit import WindowRateLimiter
-from bot.telegram.request import AiohttpRequest
 from bot.telegram.sender import TelegramSender
 from bot.telegram.share import ShareInline
 from bot.telegram.updates import TrackedUpdateProcessor
-from bot.web import TelegramWebhook, build_web_app
+from bot.telegram.webhook import TelegramWebhook
+from bot.web import build_web_app
 from bot.xendit import XenditClient
 from storage import Database, Events, Links, Outbox, Users, utcnow
 
@@ -86,15 +84,20 @@ def build_telegram(settings: Settings) -> PTBApplication:
         # At most 30 messages in any second for the bot, 20 a minute per group.
         .rate_limiter(WindowRateLimiter(30, max_retries=3))
         .concurrent_updates(TrackedUpdateProcessor(256))
-        # aiohttp, not httpx, under PTB: a third of the CPU per call (bot/telegram/request.py).
-        .request(AiohttpRequest(256))
-        .get_updates_request(AiohttpRequest(1))
+        # PTB's HTTPXRequest: 256 connections for calls, 1 for getUpdates; 5 s timeouts.
+        .connection_pool_size(256)
+        .get_updates_connection_pool_size(1)
         .build()
     )
 
 
 class Paybot:
-    """The whole bot: Telegram, the HTTP server, the outbox worker, storage and Xendit."""
+    """The whole bot: Telegram, the HTTP server, the outbox worker, storage and Xendit.
+
+    ``start`` makes and starts the parts in order, registering each one's stop or close on one
+    exit stack where it is made; ``stop`` unwinds the stack in reverse: the HTTP server first
+    (in-flight webhooks finish), then polling, the workers, and the clients and database last.
+    """
 
     def __init__(
         self,
@@ -103,21 +106,20 @@ class Paybot:
         xendit: XenditClient | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """``xendit`` replaces the client built from the settings (tests pass a stand-in);
-        ``clock`` the wall clock of storage and the workers (tests move it on)."""
+        """``xendit`` replaces the client built from the settings (tests pass a stand-in; it
+        is closed on stop all the same); ``clock`` the wall clock of storage and the workers
+        (tests move it on)."""
         self.settings = settings
         self._clock = clock
+        self._xendit_given = xendit
         self._ready = False
-        self._stopped = False
-        self._runner: web.AppRunner | None = None
+        self._stack = contextlib.AsyncExitStack()
         self._listener: asyncio.Server | None = None
-        self._undo_error_log: Callable[[], None] | None = None
         self.db: Database | None = None
         self.telegram: PTBApplication | None = None
         self.worker: NotificationWorker | None = None
         self.checker: SessionChecker | None = None
         self.payments: PaymentService | None = None
-        self._xendit: XenditClient | None = xendit
 
     @property
     def url(self) -> str:
@@ -126,17 +128,42 @@ class Paybot:
         host, port = self._listener.sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
 
+    async def __aenter__(self) -> Paybot:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     async def start(self) -> None:
+        """Start every part; if one fails, what was started is stopped again."""
+        async with contextlib.AsyncExitStack() as stack:
+            await self._start(stack)
+            self._stack = stack.pop_all()
+        self._ready = True
+        log.info("paybot is up: HTTP on %s, Telegram %s", self.url, self.settings.telegram_mode)
+
+    async def stop(self) -> None:
+        """Stop taking webhooks, finish those in flight, stop polling, drain, close clients."""
+        self._ready = False
+        stack, self._stack = self._stack, contextlib.AsyncExitStack()
+        await stack.aclose()
+        log.info("paybot stopped")
+
+    async def _start(self, stack: contextlib.AsyncExitStack) -> None:
         s = self.settings
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         raise_open_file_limit()
-        self._undo_error_log = log_resource_errors(
-            asyncio.get_running_loop(), OncePerInterval(logging.getLogger("bot.server"))
+        stack.callback(
+            log_resource_errors(
+                asyncio.get_running_loop(), OncePerInterval(logging.getLogger("bot.server"))
+            )
         )
-        self.db = await Database.connect(s.database_url)
-        links = Links(self.db, clock=self._clock)
-        events = Events(self.db, clock=self._clock)
-        outbox = Outbox(self.db, clock=self._clock)
+        self.db = db = await Database.connect(s.database_url)
+        stack.push_async_callback(db.close)
+        links = Links(db, clock=self._clock)
+        events = Events(db, clock=self._clock)
+        outbox = Outbox(db, clock=self._clock)
         if s.telegram_mode == "polling":
             # Telegram lets one process poll a bot: whatever is still claimed was claimed by
             # a process that is gone. Take it up now rather than after its lease.
@@ -147,15 +174,16 @@ class Paybot:
                     checks,
                     notes,
                 )
-        self._xendit = self._xendit or XenditClient.create(
+        xendit = self._xendit_given or XenditClient.create(
             api_url=str(s.xendit_api_url),
             secret_key=s.xendit_secret_key.get_secret_value(),
             timeout=s.xendit_timeout,
         )
+        stack.push_async_callback(xendit.aclose)
         self.telegram = telegram = build_telegram(s)
-        alone = s.telegram_mode == "polling" or self.db.dialect == "sqlite"
+        alone = s.telegram_mode == "polling" or db.dialect == "sqlite"
         idle_poll = ALONE_IDLE_POLL if alone else SHARED_IDLE_POLL
-        self.worker = NotificationWorker(
+        self.worker = worker = NotificationWorker(
             outbox,
             TelegramSender(telegram.bot),
             lambda note: views.notification(note, s.tz),
@@ -164,11 +192,11 @@ class Paybot:
             clock=self._clock,
         )
         surge = Surge()  # webhooks arriving faster than 100/s: checks wait for them
-        self.checker = SessionChecker(
+        self.checker = checker = SessionChecker(
             events,
-            self._xendit,
+            xendit,
             surge=surge,
-            on_notification_queued=self.worker.wake,
+            on_notification_queued=worker.wake,
             idle_poll=idle_poll,
             requests_per_minute=s.effective_xendit_rate_limit,
             reconcile=ReconcilePolicy(
@@ -182,7 +210,7 @@ class Paybot:
         self.payments = payments = PaymentService(
             links,
             events,
-            self._xendit,
+            xendit,
             PaymentPolicy(
                 currency=get_currency(s.default_currency),
                 max_amount=s.effective_max_amount,
@@ -192,19 +220,20 @@ class Paybot:
                 confirm_below=s.effective_confirm_below,
                 public_url=str(s.public_url) if s.public_url else None,
             ),
-            on_check_queued=self.checker.wake,
+            on_check_queued=checker.wake,
             surge=surge,
-            on_notification_queued=self.worker.wake,
+            on_notification_queued=worker.wake,
             clock=self._clock,
-            deliver_now=self.worker.deliver_now,
+            deliver_now=worker.deliver_now,
             # Its own window: Xendit counts requests per endpoint (GETs are the checker's).
             create_window=SlidingWindow(s.effective_xendit_rate_limit, 60.0),
         )
+        stack.push_async_callback(payments.close)  # webhooks received are written
 
-        languages = Languages(Users(self.db, clock=self._clock))
+        languages = Languages(Users(db, clock=self._clock))
         handlers.register(
             telegram,
-            chats=ChatEvents(self.worker),
+            chats=ChatEvents(worker),
             access=AccessGuard(payments, languages),
             pay=PayCommands(payments, languages, s.tz),
             manage=ManageCommands(payments, Reports(links, s.tz), languages, s.tz),
@@ -213,51 +242,60 @@ class Paybot:
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token
+        stack.push_async_callback(telegram.shutdown)
         await handlers.set_commands(telegram)
+        # Within Telegram's and the platform's patience: SIGTERM to exit in under 10 s.
+        worker.start()
+        stack.push_async_callback(worker.stop, grace=3.0)
+        checker.start()
+        stack.push_async_callback(checker.stop, grace=2.0)
         await telegram.start()
-        webhook: TelegramWebhook | None = None
+        stack.push_async_callback(telegram.stop)
+        routes: list[web.RouteDef] = []
         if s.telegram_mode == "webhook":
             webhook = TelegramWebhook(
                 telegram.bot, telegram.update_queue, s.effective_telegram_webhook_secret
             )
+            routes.append(webhook.route())
         else:
             assert telegram.updater is not None
             await telegram.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            stack.push_async_callback(telegram.updater.stop)
 
         app = build_web_app(
             payments,
             callback_token=s.xendit_callback_token,
             health=self.health,
-            telegram=webhook,
             tz=s.tz,
+            routes=routes,
         )
         guard = ConnectionGuard(
             max_connections=s.http_max_connections, read_timeout=s.http_read_timeout
         )
         app.middlewares.append(guard.middleware)
-        self._runner = web.AppRunner(
+        runner = web.AppRunner(
             app,
             shutdown_timeout=4.0,
             access_log=None,
             keepalive_timeout=s.http_read_timeout,
         )
-        await self._runner.setup()
-        assert self._runner.server is not None
+        await runner.setup()
+        # In-flight requests finish here (webhooks committed), then every connection closes.
+        stack.push_async_callback(runner.cleanup)
+        assert runner.server is not None
         # Our own listener, not a TCPSite: connections go through the guard first.
-        self._listener = await guard.listen(self._runner.server, s.host, s.port)
-        if webhook is not None:
+        self._listener = listener = await guard.listen(runner.server, s.host, s.port)
+        stack.callback(listener.close)  # the first thing stop does: no new connections
+        if s.telegram_mode == "webhook":
             # Only once our route is up: Telegram may POST the moment the webhook is set.
-            # Every instance behind PUBLIC_URL sets the same URL and secret (idempotent).
+            # Every instance behind PUBLIC_URL sets the same URL and secret (idempotent). It
+            # is deliberately not deleted on stop: other instances behind the same PUBLIC_URL
+            # keep serving it, and Telegram holds updates (retrying) while none is up.
             await telegram.bot.set_webhook(
                 url=s.telegram_webhook_url,
                 secret_token=s.effective_telegram_webhook_secret.get_secret_value(),
                 allowed_updates=Update.ALL_TYPES,
             )
-        self.worker.start()
-        self.checker.start()
-        _return_freed_memory()
-        self._ready = True
-        log.info("paybot is up: HTTP on %s, Telegram %s", self.url, s.telegram_mode)
 
     async def health(self) -> dict[str, Any]:
         database_ok = self.db is not None and await self.db.ping()
@@ -276,63 +314,6 @@ class Paybot:
             assert isinstance(processor, TrackedUpdateProcessor)
             await processor.wait_idle()
 
-    async def stop(self) -> None:
-        """Stop taking webhooks, finish those in flight, stop polling, drain, close clients."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self._ready = False
-        if self._listener is not None:
-            self._listener.close()  # no new connections
-        if self._runner is not None:
-            await self._runner.cleanup()  # in-flight webhooks finish (and are committed) here
-        if self._listener is not None:
-            await self._listener.wait_closed()
-        if self.payments is not None:
-            await self.payments.close()
-        telegram = self.telegram
-        # Webhook mode: the webhook is deliberately NOT deleted. Other instances behind the
-        # same PUBLIC_URL keep serving it, and Telegram holds updates (retrying) while none is up.
-        if telegram is not None and telegram.updater is not None and telegram.updater.running:
-            await telegram.updater.stop()
-        if telegram is not None and telegram.running:
-            await telegram.stop()
-        # Within Telegram's and the platform's patience: SIGTERM to exit in under 10 s.
-        if self.checker is not None:
-            await self.checker.stop(grace=2.0)
-        if self.worker is not None:
-            await self.worker.stop(grace=3.0)
-        if telegram is not None:
-            await telegram.shutdown()
-        if self._xendit is not None:
-            await self._xendit.aclose()
-        if self.db is not None:
-            await self.db.close()
-        if self._undo_error_log is not None:
-            self._undo_error_log()
-        log.info("paybot stopped")
-
-
-def _return_freed_memory() -> None:
-    """Give the heap freed after start-up (imports, migrations) back to the OS (glibc)."""
-    import contextlib
-    import ctypes
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _leave_start_up_objects_out_of_collections() -> None:
-    """Move what start-up made (modules, the app and its parts, about 140,000 objects) out of
-    the garbage collector's reach (``gc.freeze``): they live as long as the process.
-
-    Otherwise every full collection walks all of them, a pause of 50 ms or more on this
-    machine, a few times a minute under load: a /pay that meets one waits for it. Objects
-    made later are collected as usual.
-    """
-    gc.freeze()
-
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or until ``stop`` is set), then shut down cleanly."""
@@ -340,35 +321,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    bot = Paybot(settings)
-    try:
-        await bot.start()
-        _leave_start_up_objects_out_of_collections()
+    async with Paybot(settings):
         await stop.wait()
         log.info("shutting down")
-    finally:
-        await bot.stop()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m bot`` (and ``python -m bot sandbox``)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["sandbox"]:
-        from bot.sandbox.run import main as sandbox_main
-
-        return sandbox_main(args[1:])
-    if args:
-        print("usage: python -m bot [sandbox [--port PORT]]", file=sys.stderr)
-        return 2
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"paybot: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings)
-    try:
-        asyncio.run(serve(settings))
-    except Exception as exc:
-        log.critical("paybot could not run: %s", exc, exc_info=settings.log_level == "DEBUG")
-        return 1
-    return 0

@@ -1,11 +1,7 @@
-"""Staying under a limit of "N requests in any T seconds" without giving away the burst.
-
-Telegram (about 30 messages a second for a bot) and Xendit (600 requests a minute per
-endpoint live, 60 in test mode) both count requests in a window. A leaky bucket
-(``aiolimiter``) either lets 2N through in one window (capacity N) or spaces every request
-evenly (capacity 1), which makes 20 merchants typing at once wait for each other for no
-reason. :class:`SlidingWindow` allows exactly what the window allows: N at once, then one
-more each time the oldest of the last N leaves the window.
+"""Staying under a limit of "N requests in any T seconds" without giving away the burst:
+Telegram's 30 messages a second (bot/telegram/ratelimit.py) and Xendit's 600 requests a minute
+per endpoint live (60 in test mode). N go at once, then one more each time the oldest of the
+last N leaves the window.
 
 A request holds its place from when it starts until ``period`` seconds after it *finished*:
 the server saw it somewhere in between, so however the network delays requests, the server
@@ -24,7 +20,10 @@ from types import TracebackType
 
 class SlidingWindow:
     """``async with window:`` waits until fewer than ``limit`` requests are in flight or
-    finished within the last ``period`` seconds."""
+    finished within the last ``period`` seconds.
+
+    Not aiolimiter: its leaky bucket lets 2N through in some window, or spaces every request.
+    """
 
     def __init__(
         self, limit: int, period: float, *, clock: Callable[[], float] = time.monotonic

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
-from telegram import Bot, Update
 
 from bot import pages
 from bot.payments import PaymentService, WebhookNotStored, WebhookRejected
@@ -21,8 +18,6 @@ from bot.xendit import WebhookEnvelope
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
-#: A Telegram update carries at most a few messages of 4096 characters; 1 MiB is ample.
-MAX_TELEGRAM_UPDATE_BYTES = 1024 * 1024
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -35,7 +30,7 @@ def _too_large() -> web.Response:
     return _error(413, "body_too_large", f"bodies above {MAX_WEBHOOK_BYTES} bytes are refused")
 
 
-def _secret_matches(given: str | None, expected: bytes) -> bool:
+def secret_matches(given: str | None, expected: bytes) -> bool:
     """Whether a secret header holds ``expected``, in constant time. aiohttp hands over bytes
     that are not UTF-8 as lone surrogates; encoding them back the same way (not strictly,
     which raises) makes such a header simply wrong: 401, not 500."""
@@ -52,7 +47,7 @@ class XenditWebhook:
         self._token = callback_token.get_secret_value().encode()
 
     async def handle(self, request: web.Request) -> web.Response:
-        if not _secret_matches(request.headers.get("x-callback-token"), self._token):
+        if not secret_matches(request.headers.get("x-callback-token"), self._token):
             log.warning("webhook refused: bad x-callback-token from %s", request.remote)
             return _error(401, "invalid_callback_token", "missing or wrong x-callback-token")
         if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
@@ -78,61 +73,16 @@ class XenditWebhook:
         )
 
 
-class TelegramWebhook:
-    """``POST /webhooks/telegram`` (``TELEGRAM_MODE=webhook`` only): check Telegram's secret
-    header, queue the update for PTB's handlers and answer 200 at once.
-
-    The handlers run on the Application's own consumer task, so a slow ``/pay`` never keeps
-    Telegram waiting (it would resend the update after a timeout).
-    """
-
-    def __init__(self, bot: Bot, update_queue: asyncio.Queue[object], secret: SecretStr) -> None:
-        self._bot = bot
-        self._queue = update_queue
-        self._secret = secret.get_secret_value().encode()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-        if not _secret_matches(given, self._secret):
-            log.warning("Telegram update refused: bad secret token from %s", request.remote)
-            return _error(
-                401, "invalid_secret_token", "missing or wrong X-Telegram-Bot-Api-Secret-Token"
-            )
-        if (
-            request.content_length is not None
-            and request.content_length > MAX_TELEGRAM_UPDATE_BYTES
-        ):
-            return _error(413, "body_too_large", "update too large")
-        # Read the stream ourselves: updates may be larger than the app-wide body limit.
-        body = bytearray()
-        async for chunk in request.content.iter_any():
-            body += chunk
-            if len(body) > MAX_TELEGRAM_UPDATE_BYTES:
-                return _error(413, "body_too_large", "update too large")
-        try:
-            data = json.loads(body)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an Update object")
-            update = Update.de_json(data, self._bot)
-        except Exception as exc:  # JSON or PTB's parsing: either way the body is not an Update
-            return _error(400, "malformed_update", f"not a Telegram Update ({type(exc).__name__})")
-        await self._queue.put(update)
-        return web.Response(status=200)
-
-
 def build_web_app(
     payments: PaymentService,
     *,
     callback_token: SecretStr,
     health: HealthCheck,
-    telegram: TelegramWebhook | None = None,
     tz: ZoneInfo,
+    routes: Iterable[web.RouteDef] = (),
 ) -> web.Application:
-    """The aiohttp application. One more route per feature, registered here.
-
-    ``telegram`` is given in webhook mode only: in polling mode ``/webhooks/telegram`` is
-    not a route (404), so nothing can inject updates.
-    """
+    """The aiohttp application. One more route per feature, registered here; ``routes`` are
+    the composition root's own (Telegram's webhook, in webhook mode only)."""
 
     async def healthz(_request: web.Request) -> web.Response:
         report = await health()
@@ -140,8 +90,7 @@ def build_web_app(
 
     app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
     app.router.add_post("/webhooks/xendit", XenditWebhook(payments, callback_token).handle)
-    if telegram is not None:
-        app.router.add_post("/webhooks/telegram", telegram.handle)
+    app.router.add_routes(routes)
     app.router.add_get("/healthz", healthz)
     page = CustomerPage(payments, tz)
     app.router.add_get("/r/{token}", page.handle)  # cancel return URL, and older links' only one

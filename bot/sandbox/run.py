@@ -100,16 +100,3 @@ async def serve_sandbox(host: str, port: int) -> None:
     finally:
         with contextlib.suppress(Exception):
             await sandbox.stop()
-
-
-def main(argv: list[str]) -> int:
-    """``python -m bot sandbox [--port 8000] [--host 127.0.0.1]``."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m bot sandbox")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve_sandbox(args.host, args.port))
-    return 0

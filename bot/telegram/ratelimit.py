@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram._utils.types import JSONDict
 from telegram.ext import AIORateLimiter
 
 from bot.ratelimit import SlidingWindow
 
+JSONDict = dict[str, Any]
 Callback = Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]]
 
 
@@ -17,10 +17,12 @@ class WindowRateLimiter(AIORateLimiter):
     """At most ``per_second`` messages to chats in any second, the 20-a-minute limit for
     groups, and ``max_retries`` retries after a 429, as :class:`AIORateLimiter` does.
 
-    AIORateLimiter's bot-wide limit is a leaky bucket: spread evenly (one every 1/30 s), 20
-    merchants who type /pay at once get their replies over two thirds of a second; with a
-    bucket of 30, up to 60 can go in one second. A sliding window sends the 20 at once and
-    never more than ``per_second`` in any second.
+    AIORateLimiter's bot-wide limit is a leaky bucket, taken before it waits out a 429: with
+    a bucket of 30 up to 60 go in one second, and after any 429 (a merchant's second /pay
+    within a second) everything queued meanwhile goes at once. Measured (notify_burst.py):
+    bucket 30, 47 and 249 429s; bucket 5 at 24/s, 24-28 429s (each pausing every reply for a
+    second) and 20 /pays at once answered in 0.7 s instead of 0.25 s. This window, taken
+    after the wait, sends the 20 at once and never more than ``per_second`` in any second.
     """
 
     def __init__(self, per_second: int = 30, *, max_retries: int = 3) -> None:
