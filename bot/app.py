@@ -239,6 +239,7 @@ class Paybot:
             manage=ManageCommands(payments, Reports(links, s.tz), languages, s.tz),
             share=ShareInline(payments, languages),
             language=LanguageCommands(languages),
+            errors=handlers.ErrorReplies(languages, payments.policy),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token

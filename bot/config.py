@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import PaybotError
+
 CurrencyCode = Literal["IDR", "PHP", "THB", "VND", "MYR", "SGD"]
 
 #: Upper bound of ``/pay`` per currency when ``MAX_AMOUNT`` is not set: well above a small
@@ -59,7 +61,7 @@ DEFAULT_CONFIRM_BELOW: dict[str, Decimal] = {
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-class ConfigError(Exception):
+class ConfigError(PaybotError):
     """Settings are missing or invalid. The message names every variable, never a value."""
 
 

@@ -60,6 +60,8 @@ from types import MappingProxyType
 from babel import Locale
 from babel.numbers import NumberPattern, format_currency
 
+from bot.errors import PaybotError, Problem
+
 __all__ = [
     "CURRENCIES",
     "MAX_AMOUNT",
@@ -125,7 +127,7 @@ CURRENCIES: Mapping[str, Currency] = MappingProxyType(
 )
 
 
-class UnknownCurrency(ValueError):
+class UnknownCurrency(PaybotError, ValueError):
     """The currency code is not one the bot supports."""
 
     def __init__(self, code: str) -> None:
@@ -155,11 +157,12 @@ class AmountProblem(enum.Enum):
     AMBIGUOUS = "ambiguous"
 
 
-class AmountError(ValueError):
+class AmountError(Problem, ValueError):
     """A text the merchant typed is not a usable amount.
 
     ``reason`` says why, ``text`` is what was typed and, for ``AMBIGUOUS``, ``candidates``
-    are the valid amounts it could mean, smallest first.
+    are the valid amounts it could mean, smallest first. Worded by
+    :func:`bot.views.amount_problem`: the reason picks the message.
     """
 
     def __init__(

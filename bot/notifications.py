@@ -14,11 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.background import BackgroundWorker, seconds_until
-from bot.views import Delivery
+from bot.errors import PaybotError
 from storage import Notification, NotificationKind, Outbox, utcnow
+
+if TYPE_CHECKING:  # the views import the payment service, which imports this module
+    from bot.views import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ log = logging.getLogger(__name__)
 UNREACHABLE = "chat unreachable"
 
 
-class DeliveryError(Exception):
+class DeliveryError(PaybotError):
     """Sending failed. ``permanent`` means retrying cannot help (bot blocked, chat gone);
     ``migrated_to`` names the chat a group became (a supergroup with a new id)."""
 

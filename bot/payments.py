@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from bot.checks import truth_of
+from bot.errors import PaybotError, Problem
 from bot.ingest import GroupCommit, Surge
 from bot.money import (
     Currency,
@@ -109,27 +110,46 @@ class PaymentPolicy:
     max_retry_wait: float = 5.0
 
 
-class NotAllowed(Exception):
+class NotAllowed(Problem):
+    """The user is not one of ``ALLOWED_USER_IDS``."""
+
+    key = "not_allowed"
+
     def __init__(self, user_id: int) -> None:
         super().__init__(f"user {user_id} may not create links")
         self.user_id = user_id
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"user_id": self.user_id}
 
-class DescriptionTooLong(ValueError):
-    pass
+
+class DescriptionTooLong(Problem, ValueError):
+    key = "description_too_long"
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"max": self.maximum}
 
 
 class Failure(StrEnum):
-    """Why Xendit made no link, as the merchant will be told."""
+    """Why Xendit made no link."""
 
-    AUTH = "xendit_auth"
-    REJECTED = "xendit_rejected"
-    UNAVAILABLE = "xendit_unavailable"
-    RATE_LIMITED = "xendit_rate_limited"
-    UNKNOWN_OUTCOME = "xendit_unknown_outcome"
+    AUTH = "auth"
+    REJECTED = "rejected"
+    UNAVAILABLE = "unavailable"
+    RATE_LIMITED = "rate_limited"
+    UNKNOWN_OUTCOME = "unknown_outcome"
 
 
-class LinkNotCreated(Exception):
+class LinkNotCreated(Problem):
+    """Xendit made no link; ``detail`` is its explanation (:data:`bot.views.FAILURE_KEYS`
+    says which message the merchant reads)."""
+
     def __init__(self, failure: Failure, detail: str, link: Link) -> None:
         super().__init__(f"{failure.value}: {detail}")
         self.failure = failure
@@ -137,26 +157,38 @@ class LinkNotCreated(Exception):
         self.link = link
 
 
-class LinkNotSaved(Exception):
+class LinkNotSaved(Problem):
     """The database failed, so the link could not be stored (and nothing was shown)."""
 
+    key = "not_saved"
 
-class LinkNotFound(LookupError):
+
+class LinkNotFound(Problem, LookupError):
     """No link with that reference in this chat."""
+
+    key = "ref_not_found"
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"ref": self.ref}
 
 
 class CancelOutcome(StrEnum):
     CANCELED = "canceled"
-    ALREADY_PAID = "cancel_too_late_paid"
-    ALREADY_CLOSED = "cancel_too_late_closed"
-    NOT_YET = "cancel_not_yet"  # its create went unanswered: no session known to cancel
+    ALREADY_PAID = "already_paid"
+    ALREADY_CLOSED = "already_closed"
+    NOT_YET = "not_yet"  # its create went unanswered: no session known to cancel
 
 
-class WebhookRejected(ValueError):
+class WebhookRejected(PaybotError, ValueError):
     """The webhook is well-formed JSON but not a shape we can act on (answered 400)."""
 
 
-class WebhookNotStored(Exception):
+class WebhookNotStored(PaybotError):
     """The database failed while storing a webhook: not acknowledged, so Xendit sends it
     again (answered 503)."""
 
@@ -472,7 +504,7 @@ class PaymentService:
     async def _failed(self, link: Link, exc: XenditError) -> NoReturn:
         failure = _failure_for(exc)
         log.warning("link %s not created: %s", link.short_ref, exc)
-        failed = await self._links.fail_link(link.id, f"{failure.value}: {exc}")
+        failed = await self._links.fail_link(link.id, _failure_note(failure, exc))
         raise LinkNotCreated(failure, exc.message, failed) from exc
 
     async def _outcome_unknown(self, link: Link, exc: XenditTimeout) -> Link:
@@ -484,7 +516,7 @@ class PaymentService:
         )
         try:
             unknown, card = await self._links.mark_outcome_unknown(
-                link.id, f"{Failure.UNKNOWN_OUTCOME.value}: {exc}"
+                link.id, _failure_note(Failure.UNKNOWN_OUTCOME, exc)
             )
         except STORAGE_ERRORS as store_exc:
             raise LinkNotSaved(link.short_ref) from store_exc
@@ -713,6 +745,11 @@ def _failure_for(exc: XenditError) -> Failure:
     if isinstance(exc, XenditRequestRejected):
         return Failure.REJECTED
     return Failure.UNAVAILABLE
+
+
+def _failure_note(failure: Failure, exc: XenditError) -> str:
+    """What a link's ``failure`` column says: ``xendit_auth: HTTP 401 ...``."""
+    return f"xendit_{failure.value}: {exc}"
 
 
 def _short_validation_message(exc: ValidationError) -> str:

@@ -8,12 +8,15 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.errors import Problem
 from bot.money import from_minor_units, get_currency
 from storage import DaySummary, Link, Links
 
 
-class PeriodError(ValueError):
+class PeriodError(Problem, ValueError):
     """The dates given to /export are not dates, or in the wrong order."""
+
+    key = "export_usage"
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

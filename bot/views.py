@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 
 from bot import i18n
+from bot.errors import Problem
 from bot.money import (
     AmountError,
     AmountProblem,
@@ -26,6 +27,7 @@ from bot.money import (
     from_minor_units,
     get_currency,
 )
+from bot.payments import CancelOutcome, Failure, LinkNotCreated
 from storage import DaySummary, Link, LinkStatus, Notification, NotificationKind
 
 
@@ -429,7 +431,41 @@ def _list_description(link: Link) -> str:
     return f" · {clip(link.description, LIST_DESCRIPTION)}"
 
 
-# -- problems --------------------------------------------------------------------------------
+# -- problems and outcomes -------------------------------------------------------------------
+
+#: What the merchant reads when Xendit made no link.
+FAILURE_KEYS = {
+    Failure.AUTH: "xendit_auth",
+    Failure.REJECTED: "xendit_rejected",
+    Failure.UNAVAILABLE: "xendit_unavailable",
+    Failure.RATE_LIMITED: "xendit_rate_limited",
+    Failure.UNKNOWN_OUTCOME: "xendit_unknown_outcome",
+}
+#: Xendit's explanation in a reply: long enough to help, short of Telegram's limit.
+XENDIT_DETAIL_LIMIT = 500
+
+#: What the merchant reads after /cancel or the card's cancel button.
+CANCEL_KEYS = {
+    CancelOutcome.CANCELED: "canceled",
+    CancelOutcome.ALREADY_PAID: "cancel_too_late_paid",
+    CancelOutcome.ALREADY_CLOSED: "cancel_too_late_closed",
+    CancelOutcome.NOT_YET: "cancel_not_yet",
+}
+
+
+def problem(language: str, error: Problem, currency: Currency, maximum: Decimal) -> str:
+    """What the user reads about a problem; what they typed is escaped and kept short."""
+    if isinstance(error, AmountError):
+        return amount_problem(language, error, currency, maximum)
+    if isinstance(error, LinkNotCreated):
+        detail = clip(error.detail, XENDIT_DETAIL_LIMIT)
+        return _t(language, FAILURE_KEYS[error.failure], message=detail)
+    values = {name: echo(v) if isinstance(v, str) else v for name, v in error.params.items()}
+    return _t(language, error.key, **values)
+
+
+def cancel_outcome(language: str, outcome: CancelOutcome, link: Link) -> str:
+    return _t(language, CANCEL_KEYS[outcome], ref=link.short_ref)
 
 
 def amount_problem(language: str, error: AmountError, currency: Currency, maximum: Decimal) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.errors import PaybotError
 from bot.money import json_number
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ SessionStatus = Literal["ACTIVE", "COMPLETED", "EXPIRED", "CANCELED"]
 # -- errors ---------------------------------------------------------------------------------
 
 
-class XenditError(Exception):
+class XenditError(PaybotError):
     """Base class. ``status`` is the HTTP status (None when no answer came)."""
 
     def __init__(

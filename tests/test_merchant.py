@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
+
+import pytest
 
 from bot.app import Paybot
 from storage import LinkStatus
@@ -325,6 +328,20 @@ async def test_status_refreshes_from_xendit(
     assert "can't find a link with reference <code>NOPE1234</code>" in missing.text
     usage = await say(tg, "/status")
     assert "/status K7F3QX9A" in (usage.text or "")
+
+
+async def test_a_problem_is_answered_and_logged_without_a_traceback(
+    paybot: Paybot, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the user got wrong is no fault of the bot: told to them, noted in one line."""
+    with caplog.at_level(logging.INFO, logger="bot.telegram.handlers"):
+        missing = await say(tg, "/cancel <b>NOPE</b>")
+    assert "can't find a link with reference <code>&lt;b&gt;NOPE&lt;/b&gt;</code>" in (
+        missing.text or ""
+    )
+    noted = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
+    assert [(r.levelno, r.exc_info) for r in noted] == [(logging.INFO, None)]
+    assert "LinkNotFound" in noted[0].getMessage()
 
 
 async def test_today_counts_what_was_paid_and_what_waits(

@@ -8,22 +8,27 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
-    BaseHandler,
     CallbackQueryHandler,
+    CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from bot import i18n
+from bot import i18n, views
+from bot.errors import Problem
 from bot.languages import Languages
+from bot.payments import LinkNotFound, NotAllowed, PaymentPolicy
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
+from bot.telegram.common import answer, edit, send, toast
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.share import ShareInline
+from bot.views import Reply
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,10 @@ ACCESS_GROUP = -1
 MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "language", "help")
 
 
+#: Card buttons: ``action:REF``.
+CARD_REF = r":[A-Z0-9]{1,16}$"
+
+
 def register(
     application: Application[Any, Any, Any, Any, Any, Any],
     *,
@@ -45,28 +54,106 @@ def register(
     manage: ManageCommands,
     share: ShareInline,
     language: LanguageCommands,
+    errors: ErrorReplies,
 ) -> None:
+    """Every handler of the bot, in the order python-telegram-bot tries them."""
     # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
     # us again (a merchant who blocked the bot is back) get their notifications.
     application.add_handler(TypeHandler(Update, chats.seen), group=CHATS_GROUP)
     # Group -1, before every handler and for every kind of update: strangers are refused
     # here (ApplicationHandlerStop), so no handler below checks access again.
     application.add_handler(TypeHandler(Update, access.check), group=ACCESS_GROUP)
-    handlers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
-        # Edits act on nothing (CommandHandler would run an edited /pay again: a second link).
-        MessageHandler(filters.UpdateType.EDITED_MESSAGE, pay.edited),
-        *pay.handlers(),  # /start /help /pay, card buttons
-        *manage.handlers(),  # /links /unpaid /status /cancel /today /export
-        *share.handlers(),  # inline mode: share a link with the customer
-        *language.handlers(),  # /language
-        # Last: any button nobody above took (old keyboards, forged or malformed data).
-        CallbackQueryHandler(access.stale_button),
-        # Last: new text or a command nobody above took gets a hint pointing to /help (not
-        # what the merchant shares through inline mode: that is a message via this bot).
-        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.VIA_BOT, pay.unknown),
-    ]
-    application.add_handlers(handlers)
-    application.add_error_handler(on_error)
+
+    # Group 0: the first handler that takes an update handles it.
+    application.add_handlers(
+        [
+            # Edits act on nothing (CommandHandler would run an edited /pay again: a second
+            # link), so this comes before every command.
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, pay.edited),
+            # Taking a payment: /start /help /pay and the card's buttons.
+            CommandHandler("start", pay.start),
+            CommandHandler("help", pay.help),
+            CommandHandler("pay", pay.pay),
+            CallbackQueryHandler(pay.qr, pattern="^qr" + CARD_REF),
+            CallbackQueryHandler(pay.cancel, pattern="^cancel" + CARD_REF),
+            CallbackQueryHandler(pay.reissue, pattern="^reissue" + CARD_REF),
+            CallbackQueryHandler(pay.confirm, pattern="^confirm" + CARD_REF),
+            CallbackQueryHandler(pay.discard, pattern="^discard" + CARD_REF),
+            # Managing links.
+            CommandHandler("links", manage.links),
+            CommandHandler("unpaid", manage.unpaid),
+            CallbackQueryHandler(manage.links_page, pattern=r"^links:[au]:\d{1,6}$"),
+            CommandHandler("status", manage.status),
+            CommandHandler("cancel", manage.cancel),
+            CommandHandler("today", manage.today),
+            CommandHandler("export", manage.export),
+            # Inline mode: share a link with the customer.
+            InlineQueryHandler(share.inline_query),
+            # The user's language.
+            CommandHandler(["language", "bahasa"], language.choose),
+            CallbackQueryHandler(language.chosen, pattern=f"^lang:({'|'.join(i18n.LANGUAGES)})$"),
+            # Last: any button nobody above took (old keyboards, forged or malformed data).
+            CallbackQueryHandler(access.stale_button),
+            # Last: new text or a command nobody above took gets a hint pointing to /help
+            # (not what the merchant shares through inline mode: a message via this bot).
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.TEXT & ~filters.VIA_BOT, pay.unknown
+            ),
+        ]
+    )
+    application.add_error_handler(errors.on_error)
+
+
+class ErrorReplies:
+    """The one place where a handler's exception becomes an answer. Handlers let a
+    :class:`Problem` propagate: the user reads it in their words. Anything else is a fault:
+    ``internal_error``, and a traceback in the log."""
+
+    def __init__(self, languages: Languages, policy: PaymentPolicy) -> None:
+        self._languages = languages
+        self._policy = policy
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a problem as the handler would have; log and apologise for anything else."""
+        error = context.error
+        if not isinstance(error, Problem):
+            await on_error(update, context)
+            return
+        log.info("%s: %s", type(error).__name__, error)
+        if not isinstance(update, Update):
+            return
+        try:
+            await self._tell(update, context, error)
+        except Exception:
+            log.exception("could not tell the user about the problem")
+
+    async def _tell(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, problem: Problem
+    ) -> None:
+        user, message, query = (
+            update.effective_user,
+            update.effective_message,
+            update.callback_query,
+        )
+        if user is None:
+            return
+        language = await self._languages.of(user.id, user.language_code)
+        policy = self._policy
+        reply = Reply(views.problem(language, problem, policy.currency, policy.max_amount))
+        if query is None:
+            if message is not None:
+                await answer(message, reply)
+        elif isinstance(problem, (LinkNotFound, NotAllowed)):
+            # About the button itself: a toast; a refusal stays until dismissed.
+            await query.answer(toast(reply.text), show_alert=isinstance(problem, NotAllowed))
+        else:
+            # What the button did went wrong: said in the chat, under the card. A draft's
+            # question (Yes) is settled by it: the answer takes the question's place.
+            await query.answer()
+            if (query.data or "").startswith("confirm:"):
+                await edit(query, reply)
+            elif query.message is not None:
+                await send(context.bot, query.message.chat.id, reply)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,4 +186,4 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
         )
 
 
-__all__ = ["Languages", "on_error", "register", "set_commands"]
+__all__ = ["ErrorReplies", "Languages", "on_error", "register", "set_commands"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import i18n
 from bot.languages import Languages
@@ -14,12 +14,6 @@ from bot.views import Button, Reply
 class LanguageCommands:
     def __init__(self, languages: Languages) -> None:
         self._languages = languages
-
-    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-        return [
-            CommandHandler(["language", "bahasa"], self.choose),
-            CallbackQueryHandler(self.chosen, pattern=f"^lang:({'|'.join(i18n.LANGUAGES)})$"),
-        ]
 
     async def choose(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Offer the languages as buttons."""
@@ -35,6 +29,7 @@ class LanguageCommands:
         )
 
     async def chosen(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A language button: remember it, and say so in that language."""
         query = update.callback_query
         if query is None or query.data is None:
             return

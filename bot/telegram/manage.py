@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import i18n, views
 from bot.languages import Languages
-from bot.payments import LinkNotFound, Merchant, PaymentService
-from bot.reports import PeriodError, Reports, parse_period
+from bot.payments import Merchant, PaymentService
+from bot.reports import Reports, parse_period
 from bot.telegram.common import answer, edit, merchant_of, toast
 from bot.views import Reply
 from bot.xendit import XenditError
@@ -33,17 +33,6 @@ class ManageCommands:
         self._reports = reports
         self._languages = languages
         self._tz = tz
-
-    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-        return [
-            CommandHandler("links", self.links),
-            CommandHandler("unpaid", self.unpaid),
-            CallbackQueryHandler(self.links_page, pattern=r"^links:[au]:\d{1,6}$"),
-            CommandHandler("status", self.status),
-            CommandHandler("cancel", self.cancel),
-            CommandHandler("today", self.today),
-            CommandHandler("export", self.export),
-        ]
 
     async def _merchant(self, update: Update) -> Merchant | None:
         """The merchant asking (the access guard in front of every handler let them in)."""
@@ -109,15 +98,10 @@ class ManageCommands:
         if found is None:
             return
         merchant, message, ref = found
-        lang = merchant.language
         try:
-            try:
-                link = await self._payments.refresh(merchant, ref)
-            except XenditError:
-                link = await self._payments.find_link(merchant, ref)  # show what we know
-        except LinkNotFound:
-            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
-            return
+            link = await self._payments.refresh(merchant, ref)
+        except XenditError:
+            link = await self._payments.find_link(merchant, ref)  # show what we know
         policy = self._payments.policy
         sent = await answer(
             message,
@@ -133,7 +117,7 @@ class ManageCommands:
             # One live card per link: the old one points to the new one and loses its buttons.
             with contextlib.suppress(TelegramError):
                 await context.bot.edit_message_text(
-                    i18n.text(lang, "card_moved", ref=link.short_ref),
+                    i18n.text(merchant.language, "card_moved", ref=link.short_ref),
                     chat_id=merchant.chat_id,
                     message_id=link.card_message_id,
                     reply_markup=None,
@@ -145,16 +129,12 @@ class ManageCommands:
         if found is None:
             return
         merchant, message, ref = found
-        lang = merchant.language
         try:
             outcome, link = await self._payments.cancel(merchant, ref)
-        except LinkNotFound:
-            await answer(message, Reply(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
-            return
         except XenditError:
-            await answer(message, Reply(i18n.text(lang, "xendit_unreachable_now")))
+            await answer(message, Reply(i18n.text(merchant.language, "xendit_unreachable_now")))
             return
-        await answer(message, Reply(i18n.text(lang, outcome.value, ref=link.short_ref)))
+        await answer(message, Reply(views.cancel_outcome(merchant.language, outcome, link)))
 
     async def today(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/today: paid today (in the merchant's time zone) and what is still waiting."""
@@ -173,11 +153,7 @@ class ManageCommands:
         if merchant is None or message is None:
             return
         lang = merchant.language
-        try:
-            start, end = parse_period(list(context.args or []), self._reports.today(utcnow()))
-        except PeriodError:
-            await answer(message, Reply(i18n.text(lang, "export_usage")))
-            return
+        start, end = parse_period(list(context.args or []), self._reports.today(utcnow()))
         links = await self._reports.links(merchant.chat_id, start, end)
         if not links:
             await answer(

@@ -5,27 +5,19 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Update
+from telegram import Bot, CallbackQuery, Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import i18n, views
+from bot.errors import Problem
 from bot.languages import Languages
-from bot.money import AmountError
-from bot.payments import (
-    DescriptionTooLong,
-    LinkNotCreated,
-    LinkNotFound,
-    LinkNotSaved,
-    Merchant,
-    NotAllowed,
-    PaymentService,
-)
+from bot.payments import Merchant, PaymentService
 from bot.qr import qr_png
 from bot.telegram.access import command_of
 from bot.telegram.common import answer, edit, merchant_of, send, toast
@@ -38,8 +30,18 @@ _EXPIRY = re.compile(r"^(?:exp|expires?|exp\.)[:=](\d{1,4})\s*([mhd])$", re.IGNO
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
-class BadExpiry(ValueError):
-    pass
+class BadExpiry(Problem, ValueError):
+    """``exp:`` not as ``exp:<number><m|h|d>``, or outside 15 minutes to 30 days."""
+
+    key = "bad_expiry"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"text": self.text}
 
 
 def split_pay_args(args: list[str]) -> tuple[str, timedelta | None]:
@@ -70,16 +72,6 @@ class PayCommands:
         self._payments = payments
         self._languages = languages
         self._tz = tz
-
-    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-        return [
-            CommandHandler("start", self.start),
-            CommandHandler("help", self.help),
-            CommandHandler("pay", self.pay),
-            CallbackQueryHandler(
-                self.card_button, pattern=r"^(qr|cancel|reissue|confirm|discard):[A-Z0-9]{1,16}$"
-            ),
-        ]
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say what the bot does, how to use /pay, and the user's numeric id."""
@@ -144,26 +136,19 @@ class PayCommands:
         if message is None or merchant is None:
             return
         lang = merchant.language
-        try:
-            text, expiry = split_pay_args(list(context.args or []))
-        except BadExpiry as exc:
-            await answer(message, Reply(i18n.text(lang, "bad_expiry", text=views.echo(str(exc)))))
-            return
+        text, expiry = split_pay_args(list(context.args or []))
 
         async def ask(drafts: Sequence[Link]) -> int:
             # The readings of an unclear amount, in one message, to pick one.
             return (await answer(message, views.choose_reading(lang, text, drafts))).message_id
 
-        try:
-            await self._payments.create_link_from_text(
-                merchant,
-                text,
-                expiry=expiry,
-                show=partial(self._send_card, message.get_bot(), message.chat_id),
-                ask=ask,
-            )
-        except (NotAllowed, AmountError, DescriptionTooLong, LinkNotCreated, LinkNotSaved) as exc:
-            await answer(message, self._problem(merchant, exc))
+        await self._payments.create_link_from_text(
+            merchant,
+            text,
+            expiry=expiry,
+            show=partial(self._send_card, message.get_bot(), message.chat_id),
+            ask=ask,
+        )
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message acts on nothing; an edited /pay says how to change a link."""
@@ -184,77 +169,20 @@ class PayCommands:
             link, self._tz, confirm_below=policy.confirm_below, confirm_above=policy.confirm_above
         )
 
-    def _problem(self, merchant: Merchant, exc: Exception) -> Reply:
-        lang = merchant.language
-        policy = self._payments.policy
-        if isinstance(exc, NotAllowed):
-            return Reply(i18n.text(lang, "not_allowed", user_id=merchant.user_id))
-        if isinstance(exc, AmountError):
-            return Reply(views.amount_problem(lang, exc, policy.currency, policy.max_amount))
-        if isinstance(exc, DescriptionTooLong):
-            return Reply(i18n.text(lang, "description_too_long", max=exc.args[0]))
-        if isinstance(exc, LinkNotSaved):
-            return Reply(i18n.text(lang, "not_saved"))
-        assert isinstance(exc, LinkNotCreated)
-        # Xendit's explanation: keep a long one from taking the reply over Telegram's limit.
-        detail = views.clip(exc.detail, 500)
-        return Reply(i18n.text(lang, exc.failure.value, message=detail))
-
-    async def card_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """QR, cancel, re-issue, and confirm/discard of a large amount."""
+    async def _button(self, update: Update) -> tuple[CallbackQuery, Merchant, str] | None:
+        """A card button's query, who pressed it and the link's reference (``action:REF``)."""
         query = update.callback_query
         merchant = await merchant_of(update, self._languages)
         if query is None or query.data is None or merchant is None:
+            return None
+        return query, merchant, query.data.partition(":")[2]
+
+    async def qr(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The card's QR button: the payment link as a QR code, for the customer to scan."""
+        pressed = await self._button(update)
+        if pressed is None:
             return
-        action, _, ref = query.data.partition(":")
-        lang = merchant.language
-        try:
-            if action == "qr":
-                await self._send_qr(update, context, merchant, ref)
-            elif action == "cancel":
-                outcome, link = await self._payments.cancel(merchant, ref)
-                await query.answer(toast(i18n.text(lang, outcome.value, ref=link.short_ref)))
-            elif action == "reissue":
-                await query.answer()
-                await self._payments.reissue(merchant, ref)
-            elif action == "confirm":
-                await self._confirm(update, merchant, ref)
-            elif action == "discard":
-                await self._payments.discard_draft(merchant, ref)
-                await query.answer()
-                await edit(query, Reply(i18n.text(lang, "draft_discarded")))
-        except LinkNotFound:
-            await query.answer(toast(i18n.text(lang, "ref_not_found", ref=views.echo(ref))))
-        except NotAllowed:
-            await query.answer(
-                toast(i18n.text(lang, "not_allowed", user_id=merchant.user_id)), show_alert=True
-            )
-        except (LinkNotCreated, LinkNotSaved, AmountError, DescriptionTooLong) as exc:
-            await query.answer()
-            problem = self._problem(merchant, exc)
-            if action == "confirm":
-                await edit(query, problem)
-            elif query.message is not None:
-                await send(context.bot, query.message.chat.id, problem)
-
-    async def _confirm(self, update: Update, merchant: Merchant, ref: str) -> None:
-        query = update.callback_query
-        assert query is not None
-        await query.answer()
-        # The draft's message is the link's card: the outbox edits it into the live card.
-        link, made = await self._payments.confirm_draft(merchant, ref)
-        discarded = link.status is LinkStatus.CANCELED and link.session_id is None
-        if not made and link.status is not LinkStatus.PENDING and not discarded:
-            # A second tap after the link was made: show it as it is. While the first tap is
-            # still making it (PENDING), the first tap will. A discarded draft (another
-            # reading was picked, or "No") leaves the message to the tap that settled it.
-            await edit(query, self._card(link))
-
-    async def _send_qr(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, merchant: Merchant, ref: str
-    ) -> None:
-        query = update.callback_query
-        assert query is not None
+        query, merchant, ref = pressed
         link = await self._payments.find_link(merchant, ref)
         await query.answer()
         if link.link_url is None or query.message is None:
@@ -265,3 +193,47 @@ class PayCommands:
             filename=f"pay-{link.short_ref}.png",
             caption=views.qr_caption(link),
         )
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The card's cancel button: cancel the link at Xendit; a toast says how it went."""
+        pressed = await self._button(update)
+        if pressed is None:
+            return
+        query, merchant, ref = pressed
+        outcome, link = await self._payments.cancel(merchant, ref)
+        await query.answer(toast(views.cancel_outcome(merchant.language, outcome, link)))
+
+    async def reissue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The card's new-link button: the same amount again; its card comes as /pay's."""
+        pressed = await self._button(update)
+        if pressed is None:
+            return
+        query, merchant, ref = pressed
+        await query.answer()
+        await self._payments.reissue(merchant, ref)
+
+    async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Yes under a draft (an unusual amount, or one reading of an unclear one): make it."""
+        pressed = await self._button(update)
+        if pressed is None:
+            return
+        query, merchant, ref = pressed
+        await query.answer()
+        # The draft's message is the link's card: the outbox edits it into the live card.
+        link, made = await self._payments.confirm_draft(merchant, ref)
+        discarded = link.status is LinkStatus.CANCELED and link.session_id is None
+        if not made and link.status is not LinkStatus.PENDING and not discarded:
+            # A second tap after the link was made: show it as it is. While the first tap is
+            # still making it (PENDING), the first tap will. A discarded draft (another
+            # reading was picked, or "No") leaves the message to the tap that settled it.
+            await edit(query, self._card(link))
+
+    async def discard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """No under a draft: no link."""
+        pressed = await self._button(update)
+        if pressed is None:
+            return
+        query, merchant, ref = pressed
+        await self._payments.discard_draft(merchant, ref)
+        await query.answer()
+        await edit(query, Reply(i18n.text(merchant.language, "draft_discarded")))

@@ -15,7 +15,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
+from telegram.ext import ContextTypes
 
 from bot import i18n, views
 from bot.languages import Languages
@@ -27,9 +27,6 @@ class ShareInline:
     def __init__(self, payments: PaymentService, languages: Languages) -> None:
         self._payments = payments
         self._languages = languages
-
-    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-        return [InlineQueryHandler(self.inline_query)]
 
     async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer ``@bot REF`` (or an empty query) with the merchant's waiting links."""
