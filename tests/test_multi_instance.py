@@ -158,7 +158,18 @@ async def settled(apps: tuple[Paybot, Paybot], tg: FakeTelegram, refs: list[str]
     while not await quiet():
         assert time.monotonic() < deadline, tg.describe()
         await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)  # room for a duplicate to show up, if there were one
+    await all_idle(apps)
+
+
+async def all_idle(apps: tuple[Paybot, Paybot]) -> None:
+    """Wait until the workers of both instances have finished what they were doing: with
+    nothing pending in the shared database, no message (a duplicate) can come after that."""
+    async with asyncio.timeout(10):
+        for app in apps:
+            assert app.checker is not None
+            assert app.worker is not None
+            await app.checker.wait_idle()
+            await app.worker.wait_idle()
 
 
 async def test_two_instances_split_a_burst_of_webhooks_and_tell_each_payment_once(
@@ -228,7 +239,7 @@ async def test_reconciliation_on_both_instances_at_once_tells_each_payment_once(
     await settled(apps, tg, [ref for _, ref in links])
     # Again, both at once, while nothing is stale any more: nothing new.
     assert await asyncio.gather(*(checker.reconcile_now() for checker in checkers)) == [0, 0]
-    await asyncio.sleep(0.5)
+    await all_idle(apps)
 
     for _, short_ref in links:
         assert notices_naming(tg, short_ref) == 1, short_ref

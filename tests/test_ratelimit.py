@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 import pytest
 
@@ -13,15 +12,21 @@ from bot.ingest import Surge
 from bot.ratelimit import SlidingWindow
 
 
-async def _run(window: SlidingWindow, count: int, duration: float) -> list[tuple[float, float]]:
-    """Start ``count`` requests at once; each holds its place for ``duration`` seconds."""
+async def _run(
+    window: SlidingWindow,
+    count: int,
+    duration: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[tuple[float, float]]:
+    """Start ``count`` requests at once; each holds its place for ``duration`` seconds.
+    The spans are read from ``clock`` (the window's)."""
     spans: list[tuple[float, float]] = []
 
     async def request() -> None:
         async with window:
-            started = time.monotonic()
+            started = clock()
             await asyncio.sleep(duration)
-            spans.append((started, time.monotonic()))
+            spans.append((started, clock()))
 
     await asyncio.wait_for(asyncio.gather(*(request() for _ in range(count))), 10)
     return sorted(spans)
@@ -37,22 +42,51 @@ def _never_more_than_the_limit(spans: list[tuple[float, float]], window: Sliding
         assert started >= earlier_end + window.period - 0.005, (index, spans)
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait (a real ``timeout`` at most) until ``condition()`` holds."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 - the window has no event to wait on
+            await asyncio.sleep(0.001)
+
+
 async def test_a_burst_up_to_the_limit_goes_at_once() -> None:
-    window = SlidingWindow(5, 0.3)
-    begin = time.monotonic()
-    spans = await _run(window, 5, 0.0)
-    assert spans[-1][0] - begin < 0.05
+    clock = _Clock()  # stopped: a request that had to wait for the window would never start
+    window = SlidingWindow(5, 0.3, clock=clock)
+    spans = await _run(window, 5, 0.0, clock)
+    assert [start for start, _ in spans] == [100.0] * 5
 
 
 async def test_more_than_the_limit_waits_for_the_window_to_move() -> None:
-    window = SlidingWindow(5, 0.3)
-    begin = time.monotonic()
-    spans = await _run(window, 12, 0.0)
+    clock = _Clock()  # moved on by the test; the waiting requests look again by themselves
+    window = SlidingWindow(5, 0.3, clock=clock)
+    spans: list[tuple[float, float]] = []
+
+    async def request() -> None:
+        async with window:
+            spans.append((clock(), clock()))
+
+    requests = asyncio.gather(*(request() for _ in range(12)))
+    try:
+        await _until(lambda: len(spans) >= 5)
+        for _ in range(20):  # a window letting a sixth in would have done so by now
+            await asyncio.sleep(0)
+        assert len(spans) == 5  # the clock stands still: the sixth waits for the window
+        clock.now = 100.3  # the first five leave the window...
+        await _until(lambda: len(spans) >= 10)  # ...and five more get in, at that moment
+    finally:
+        clock.now = 100.6  # and the last two (also when an assertion above failed)
+        await asyncio.wait_for(requests, 5)
+    # Three windows for twelve requests, each let in as soon as the window allowed it.
+    assert [start for start, _ in spans] == [100.0] * 5 + [100.3] * 5 + [100.6] * 2
     _never_more_than_the_limit(spans, window)
-    assert all(start - begin < 0.05 for start, _ in spans[:5])
-    assert spans[5][0] - begin >= 0.29  # the sixth waited for the first to leave the window
-    # ...but no longer than it had to: three windows for twelve requests, with some slack.
-    assert spans[-1][0] - begin < 0.6 + 0.25
 
 
 async def test_requests_in_flight_hold_their_place() -> None:
@@ -64,14 +98,22 @@ async def test_requests_in_flight_hold_their_place() -> None:
 
 
 async def test_a_failed_request_still_counts() -> None:
-    window = SlidingWindow(1, 0.2)
+    clock = _Clock()
+    window = SlidingWindow(1, 0.2, clock=clock)
     with pytest.raises(RuntimeError):
         async with window:
             raise RuntimeError("the request failed")
-    begin = time.monotonic()
-    async with window:
-        pass
-    assert time.monotonic() - begin >= 0.19
+
+    async def next_request() -> float:
+        async with window:
+            return clock()
+
+    waiting = asyncio.create_task(next_request())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not waiting.done()  # the failed one holds the only place for a period
+    clock.now += 0.2
+    assert await asyncio.wait_for(waiting, 5) == 100.2
 
 
 def test_a_window_needs_a_limit_and_a_period() -> None:
@@ -79,14 +121,6 @@ def test_a_window_needs_a_limit_and_a_period() -> None:
         SlidingWindow(0, 1.0)
     with pytest.raises(ValueError, match="period > 0"):
         SlidingWindow(1, 0.0)
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_surge_is_webhooks_faster_than_the_threshold() -> None:
@@ -113,57 +147,53 @@ def test_ordinary_traffic_is_never_a_surge() -> None:
         assert not surge.surging
 
 
-async def test_checks_wait_for_a_surge_at_most_a_second() -> None:
-    surge = Surge(100, window=0.05)
+def _surging(clock: _Clock) -> Surge:
+    """A surge on ``clock``: it goes on for as long as the clock stands still."""
+    surge = Surge(100, window=0.05, clock=clock)
     for _ in range(10):
         surge.arrived()
-    begin = time.monotonic()
-    await surge.passed(at_most=0.2)  # the surge ends once its windows pass
-    waited = time.monotonic() - begin
-    assert 0.04 <= waited <= 0.2 + 0.1
-
-    quiet = Surge(100, window=0.05)
-    begin = time.monotonic()
-    await quiet.passed(at_most=1.0)
-    assert time.monotonic() - begin < 0.01
+    assert surge.surging
+    return surge
 
 
-@contextlib.asynccontextmanager
-async def pouring(surge: Surge) -> AsyncIterator[None]:
-    """Webhooks arriving at 1,000 a second for as long as the block runs."""
-    stop = asyncio.Event()
+async def test_checks_wait_for_a_surge_at_most_a_second() -> None:
+    clock = _Clock()
+    surge = _surging(clock)
+    passed = asyncio.create_task(surge.passed(at_most=60.0))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not passed.done()  # the surge goes on: the check waits
+    clock.now += 0.15  # the surge's windows pass...
+    await asyncio.wait_for(passed, 5)  # ...and the wait ends (long before its 60 s)
 
-    async def keep_pouring() -> None:
-        while not stop.is_set():
-            surge.arrived()
-            await asyncio.sleep(0.001)
-
-    task = asyncio.create_task(keep_pouring())
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+    quiet = asyncio.create_task(Surge(100, window=0.05).passed(at_most=1.0))
+    await asyncio.sleep(0)  # one step: no surge, nothing to wait for
+    assert quiet.done()
 
 
 async def test_a_surge_that_goes_on_lets_checks_through_after_at_most() -> None:
-    surge = Surge(100, window=0.05)
-    async with pouring(surge):
-        for _ in range(1_000):
-            if surge.surging:
-                break
-            await asyncio.sleep(0.001)
-        assert surge.surging
-        begin = time.monotonic()
-        await surge.passed(at_most=0.2)
-        waited = time.monotonic() - begin
-        assert 0.19 <= waited <= 0.35
+    clock = _Clock()
+    surge = _surging(clock)  # the clock stands still: the surge never ends
+    looks = 0
+
+    class Counted(Surge):
+        @property
+        def surging(self) -> bool:
+            nonlocal looks
+            looks += 1
+            return super().surging
+
+    surge.__class__ = Counted
+    begin = time.monotonic()
+    await asyncio.wait_for(surge.passed(at_most=0.2), 5)
+    assert time.monotonic() - begin >= 0.19  # a lower bound: sleeps never end early
+    assert looks == round(0.2 / 0.05)  # a look a window: at_most, not longer
+    assert surge.surging  # let through after at_most, though the surge goes on
 
 
 async def test_checks_let_through_during_a_surge_take_turns() -> None:
     """Once the wait is over and webhooks still pour in, the checks let through run one at a
     time (they share the database with the webhooks); in ordinary traffic they run together."""
-    surge = Surge(100, window=0.05)
 
     async def holders(surge: Surge) -> int:
         inside = most = 0
@@ -179,8 +209,6 @@ async def test_checks_let_through_during_a_surge_take_turns() -> None:
         await asyncio.gather(*(hold() for _ in range(5)))
         return most
 
-    for _ in range(10):  # already pouring when the checks come
-        surge.arrived()
-    async with pouring(surge):
-        assert await holders(surge) == 1
+    # Already pouring when the checks come, and pouring on: the clock stands still.
+    assert await holders(_surging(_Clock())) == 1
     assert await holders(Surge(100, window=0.05)) == 5

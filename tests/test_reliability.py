@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, update
@@ -83,9 +82,17 @@ async def test_telegram_429_waits_exactly_retry_after(
     tg.fail("sendMessage", 429, retry_after=2)
     await xendit.complete(sid)
     paid = await tg.wait_message(MERCHANT, contains="PAID", timeout=10)
-    [refused] = [c for c in tg.calls if c.method == "sendMessage" and c.status == 429]
-    waited = paid.at - refused.at
-    assert 2.0 <= waited < 3.5, waited
+    sends = [c for c in tg.calls if c.method == "sendMessage"]
+    refused = next(c for c in sends if c.status == 429)
+    # Not sooner: Telegram saw the retry retry_after later (a lower bound: cannot flake)...
+    assert paid.at - refused.at >= 2.0
+    # ...and not later: the very next send was the retry, made by the rate limiter as soon
+    # as retry_after was over, not left to the outbox's backoff (the row's first attempt).
+    assert sends[sends.index(refused) + 1].at == paid.at
+    await idle(paybot)
+    [row] = [r for r in await repo_of(paybot).notifications() if r.kind == "PAID"]
+    assert row.status == NotificationStatus.SENT
+    assert (row.attempts, row.last_error) == (1, None), (row.attempts, row.last_error)
 
 
 async def test_bot_blocked_by_the_user_is_marked_failed_and_not_retried(
@@ -174,7 +181,6 @@ async def test_a_burst_stays_under_the_flood_limits(
     tg.chat_burst = 1
     before = tg.too_many_requests
     mark = tg.mark()
-    started = time.monotonic()
     for _, sid in sessions:
         assert (await xendit.complete(sid, send_capture=False)).status == 200
 
@@ -182,7 +188,6 @@ async def test_a_burst_stays_under_the_flood_limits(
         return payments_told(tg, mark)
 
     await tg.wait_for(lambda: delivered() == len(sessions), timeout=20)
-    elapsed = time.monotonic() - started
     await idle(app)
     assert tg.too_many_requests - before == 0
     assert delivered() == len(sessions)
@@ -190,8 +195,12 @@ async def test_a_burst_stays_under_the_flood_limits(
         times = [m.at for m in tg.outbox[mark:] if m.chat_id == chat and m.method == "sendMessage"]
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(gap >= 1.0 for gap in gaps), gaps
-    # Four messages a chat at one a second: about 3 s, not 12 (chats are served in parallel).
-    assert elapsed < 8, elapsed
+    # Chats are served in parallel: one chat at a time, a second a message, the messages
+    # would span at least a second each after the first; here they overlap. (Measured from
+    # the first message to the last, so the time the test takes to send the webhooks is not
+    # counted; a hard guarantee would need a clock for the worker's per-chat pacing.)
+    sends = [m for m in tg.outbox[mark:] if m.method == "sendMessage"]
+    assert sends[-1].at - sends[0].at < len(sends) - 1, [(m.chat_id, m.at) for m in sends]
 
 
 # -- Xendit side -----------------------------------------------------------------------------
@@ -421,13 +430,22 @@ async def test_a_flash_sale_for_one_chat_is_summarised_within_seconds(
         )
     tg.flood_limits = True
     mark = tg.mark()
-    started = time.monotonic()
     results = await asyncio.gather(*(xendit.complete(sid, send_capture=False) for sid in sessions))
     assert all(r.status == 200 for r in results)
 
+    async def all_paid_queued() -> bool:
+        rows = [r for r in await repo_of(paybot).notifications() if r.kind == "PAID"]
+        return len(rows) == 12
+
+    async with asyncio.timeout(10):
+        while not await all_paid_queued():  # noqa: ASYNC110 - a database row, no event
+            await asyncio.sleep(0.02)
+    queued = tg.mark()
     await tg.wait_for(lambda: payments_told(tg, mark) == 12, timeout=10)
-    elapsed = time.monotonic() - started
-    assert elapsed < 5, elapsed
+    # Within seconds: once the sale is all queued, what is left goes out in one message at
+    # the chat's next slot (two at most: one may already have been on its way).
+    after_queued = [m for m in tg.outbox[queued:] if m.method == "sendMessage"]
+    assert len(after_queued) <= 2, [m.text for m in after_queued]
     summaries = [m for m in tg.outbox[mark:] if "payments received" in (m.text or "")]
     assert summaries, "several payments at once come as a summary"
     for summary in summaries:

@@ -75,7 +75,7 @@ async def test_a_client_trickling_its_body_is_answered_408_and_dropped(
     async def trickle() -> None:
         with contextlib.suppress(ConnectionError):
             while True:
-                await asyncio.sleep(1)
+                await asyncio.sleep(1)  # the slow client itself: a body byte a second
                 writer.write(b" ")
                 await writer.drain()
 
