@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,3 +61,12 @@ class Store(Links, Events, Outbox, Users):
             if status is not None:
                 query = query.where(outbox.c.status == status.value)
             return (await conn.execute(query)).all()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 30.0, every: float = 0.05
+) -> None:
+    """Wait until ``check()`` is true, polling: a database row has no event to wait on."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 - see above
+            await asyncio.sleep(every)
