@@ -193,12 +193,8 @@ async def bot_rate(database_url: str, label: str) -> float:
 
 async def stored_events(db: Database) -> tuple[int, int]:
     """Webhook events stored, and in how many transactions (one timestamp per batch)."""
-    async with db.connection() as conn:
-        row = (
-            await conn.execute(
-                select(func.count(), func.count(distinct(webhook_events.c.received_at)))
-            )
-        ).one()
+    query = select(func.count(), func.count(distinct(webhook_events.c.received_at)))
+    row = await db.read(lambda conn: conn.execute(query).one())
     return int(row[0]), int(row[1])
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Row,
     Select,
     Table,
@@ -19,7 +20,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.database import Database
 from storage.models import Link, LinkStatus
@@ -66,17 +66,15 @@ def link_of(row: Row[Any]) -> Link:
     )
 
 
-async def claim(
-    conn: AsyncConnection, due: Select[Any], table: Table, key: Any, until: datetime
-) -> list[Any]:
+def claim(conn: Connection, due: Select[Any], table: Table, key: Any, until: datetime) -> list[Any]:
     """Claim the rows ``due`` selects (their keys) until ``until``, counting an attempt.
 
     On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED``, so instances claiming
     at the same moment take different rows (SQLite, one writer at a time, leaves it out).
     """
-    ids = list((await conn.scalars(due.with_for_update(skip_locked=True))).all())
+    ids = list(conn.scalars(due.with_for_update(skip_locked=True)).all())
     if ids:
-        await conn.execute(
+        conn.execute(
             update(table)
             .where(key.in_(ids))
             .values(claimed_until=until, attempts=table.c.attempts + 1)
@@ -96,10 +94,8 @@ async def earliest(
         (and_(claimed_until.is_not(None), claimed_until > due_at), claimed_until),
         else_=due_at,
     )
-    async with db.connection() as conn:
-        value: datetime | None = await conn.scalar(
-            select(func.min(type_coerce(due, UTCDateTime))).where(*where)
-        )
+    query = select(func.min(type_coerce(due, UTCDateTime))).where(*where)
+    value: datetime | None = await db.read(lambda conn: conn.scalar(query))
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value

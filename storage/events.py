@@ -227,8 +227,9 @@ class Events:
     ) -> int:
         """Queue checks for links still ACTIVE past their expiry (plus grace) or older than the
         no-webhook age, skipping those checked recently. Returns how many were queued."""
-        async with self._db.begin() as conn:
-            rows = await conn.execute(
+
+        def write(conn: Connection) -> int:
+            rows = conn.execute(
                 select(links.c.id, links.c.session_id)
                 .order_by(links.c.id)  # key order: no lock cycles with other instances
                 .where(
@@ -254,7 +255,7 @@ class Events:
             found = rows.all()
             if not found:
                 return 0
-            inserted = await conn.execute(
+            inserted = conn.execute(
                 insert(self._db.dialect, session_checks)
                 .on_conflict_do_nothing()
                 .returning(session_checks.c.link_id),
@@ -273,11 +274,14 @@ class Events:
             )
             return len(inserted.all())
 
+        return await self._db.transaction(write)
+
     async def claim_checks(
         self, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
     ) -> list[Check]:
         now = self._clock()
-        async with self._db.begin() as conn:
+
+        def write(conn: Connection) -> list[Check]:
             query = (
                 select(session_checks.c.link_id)
                 .where(
@@ -292,10 +296,10 @@ class Events:
                 .order_by(session_checks.c.due_at)
                 .limit(limit)
             )
-            ids = await claim(conn, query, session_checks, session_checks.c.link_id, now + lease)
+            ids = claim(conn, query, session_checks, session_checks.c.link_id, now + lease)
             if not ids:
                 return []
-            rows = await conn.execute(
+            rows = conn.execute(
                 select(
                     session_checks.c.session_id.label("check_session_id"),
                     session_checks.c.reason,
@@ -320,6 +324,8 @@ class Events:
                 for row in rows
             ]
 
+        return await self._db.transaction(write)
+
     async def finish_check(self, check: Check, *, again_at: datetime | None = None) -> None:
         """Drop a done check, unless newer news arrived while it ran (then run it again).
 
@@ -330,51 +336,62 @@ class Events:
             session_checks.c.link_id == check.link.id,
             session_checks.c.generation == check.generation,
         )
-        async with self._db.begin() as conn:
+
+        def write(conn: Connection) -> None:
             if again_at is None:
-                done = await conn.execute(delete(session_checks).where(mine))
+                done = conn.execute(delete(session_checks).where(mine))
             else:
-                done = await conn.execute(
+                done = conn.execute(
                     update(session_checks).where(mine).values(due_at=again_at, claimed_until=None)
                 )
             if done.rowcount == 0:
-                await conn.execute(
+                conn.execute(
                     update(session_checks)
                     .where(session_checks.c.link_id == check.link.id)
                     .values(claimed_until=None)
                 )
 
+        await self._db.transaction(write)
+
     async def retry_check(self, check: Check, *, at: datetime, error: str) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(
+        def write(conn: Connection) -> None:
+            conn.execute(
                 update(session_checks)
                 .where(session_checks.c.link_id == check.link.id)
                 .values(due_at=at, claimed_until=None, last_error=error[:1000])
             )
 
+        await self._db.transaction(write)
+
     async def release_checks(self, checks: Sequence[Check]) -> None:
         """Hand claimed checks back unrun (shutdown): due again at once, attempt not counted."""
         if not checks:
             return
-        async with self._db.begin() as conn:
-            await conn.execute(
+
+        def write(conn: Connection) -> None:
+            conn.execute(
                 update(session_checks)
                 .where(session_checks.c.link_id.in_([c.link.id for c in checks]))
                 .values(claimed_until=None, attempts=session_checks.c.attempts - 1)
             )
+
+        await self._db.transaction(write)
 
     async def release_claims(self) -> int:
         """Forget every lease on checks; returns how many.
 
         Only for start-up of the single instance (polling mode): any holder is then dead.
         """
-        async with self._db.begin() as conn:
-            done = await conn.execute(
+
+        def write(conn: Connection) -> int:
+            done = conn.execute(
                 update(session_checks)
                 .where(session_checks.c.claimed_until.is_not(None))
                 .values(claimed_until=None)
             )
             return int(done.rowcount)
+
+        return await self._db.transaction(write)
 
     async def next_check_due(self) -> datetime | None:
         """When the next queued check may run (None: none is queued)."""

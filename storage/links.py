@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Select, Update, and_, case, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.common import insert, link_of, utcnow
 from storage.database import Database
@@ -52,8 +51,8 @@ def _activate(
     )
 
 
-async def _fetch_link(conn: AsyncConnection, query: Select[Any]) -> Link | None:
-    row = (await conn.execute(query)).first()
+def _fetch_link(conn: Connection, query: Select[Any]) -> Link | None:
+    row = conn.execute(query).first()
     return link_of(row) if row is not None else None
 
 
@@ -89,8 +88,9 @@ class Links:
             .on_conflict_do_nothing()
             .returning(links.c.id)  # the rest of the row is known already
         )
-        async with self._db.begin() as conn:
-            link_id: int | None = (await conn.execute(statement)).scalar()
+        link_id: int | None = await self._db.transaction(
+            lambda conn: conn.execute(statement).scalar()
+        )
         if link_id is None:
             raise DuplicateReference(new.short_ref)
         return Link(
@@ -136,8 +136,7 @@ class Links:
             now=self._clock(),
             card_message_id=card_message_id,
         )
-        async with self._db.begin() as conn:
-            return link_of((await conn.execute(statement)).one())
+        return await self._db.transaction(lambda conn: link_of(conn.execute(statement).one()))
 
     async def open_link(
         self,
@@ -191,29 +190,31 @@ class Links:
 
     async def fail_link(self, link_id: int, failure: str) -> Link:
         """Mark a link whose session could not be made."""
-        async with self._db.begin() as conn:
-            await conn.execute(
+        now = self._clock()
+
+        def write(conn: Connection) -> Link | None:
+            conn.execute(
                 update(links)
                 .where(and_(links.c.id == link_id, links.c.status == LinkStatus.PENDING.value))
-                .values(status=LinkStatus.FAILED.value, failure=failure, updated_at=self._clock())
+                .values(status=LinkStatus.FAILED.value, failure=failure, updated_at=now)
             )
-            link = await _fetch_link(conn, select(links).where(links.c.id == link_id))
+            return _fetch_link(conn, select(links).where(links.c.id == link_id))
+
+        link = await self._db.transaction(write)
         assert link is not None
         return link
 
     async def get_link(self, link_id: int) -> Link | None:
-        async with self._db.connection() as conn:
-            return await _fetch_link(conn, select(links).where(links.c.id == link_id))
+        query = select(links).where(links.c.id == link_id)
+        return await self._db.read(lambda conn: _fetch_link(conn, query))
 
     async def get_link_by_return_token(self, token: str) -> Link | None:
-        async with self._db.connection() as conn:
-            return await _fetch_link(conn, select(links).where(links.c.return_token == token))
+        query = select(links).where(links.c.return_token == token)
+        return await self._db.read(lambda conn: _fetch_link(conn, query))
 
     async def get_link_by_ref(self, short_ref: str) -> Link | None:
-        async with self._db.connection() as conn:
-            return await _fetch_link(
-                conn, select(links).where(links.c.short_ref == short_ref.upper())
-            )
+        query = select(links).where(links.c.short_ref == short_ref.upper())
+        return await self._db.read(lambda conn: _fetch_link(conn, query))
 
     async def set_card_message(self, link_id: int, message_id: int) -> None:
         def write(conn: Connection) -> None:
@@ -285,11 +286,10 @@ class Links:
             condition = and_(
                 condition, links.c.status.not_in([LinkStatus.DRAFT.value, LinkStatus.FAILED.value])
             )
-        async with self._db.connection() as conn:
-            total = int(
-                await conn.scalar(select(func.count()).select_from(links).where(condition)) or 0
-            )
-            rows = await conn.execute(
+
+        def read(conn: Connection) -> tuple[list[Link], int]:
+            total = int(conn.scalar(select(func.count()).select_from(links).where(condition)) or 0)
+            rows = conn.execute(
                 select(links)
                 .where(condition)
                 .order_by(links.c.created_at.desc(), links.c.id.desc())
@@ -298,31 +298,33 @@ class Links:
             )
             return [link_of(row) for row in rows], total
 
+        return await self._db.read(read)
+
     async def day_summary(self, chat_id: int, start: datetime, end: datetime) -> DaySummary:
         """Paid between ``start`` and ``end``, and what is still waiting now."""
-        async with self._db.connection() as conn:
-            paid = (
-                await conn.execute(
-                    select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
-                        and_(
-                            links.c.chat_id == chat_id,
-                            links.c.status == LinkStatus.COMPLETED.value,
-                            links.c.paid_at >= start,
-                            links.c.paid_at < end,
-                        )
+
+        def read(conn: Connection) -> tuple[Any, Any]:
+            paid = conn.execute(
+                select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
+                    and_(
+                        links.c.chat_id == chat_id,
+                        links.c.status == LinkStatus.COMPLETED.value,
+                        links.c.paid_at >= start,
+                        links.c.paid_at < end,
                     )
                 )
             ).one()
-            waiting = (
-                await conn.execute(
-                    select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
-                        and_(
-                            links.c.chat_id == chat_id,
-                            links.c.status == LinkStatus.ACTIVE.value,
-                        )
+            waiting = conn.execute(
+                select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
+                    and_(
+                        links.c.chat_id == chat_id,
+                        links.c.status == LinkStatus.ACTIVE.value,
                     )
                 )
             ).one()
+            return paid, waiting
+
+        paid, waiting = await self._db.read(read)
         return DaySummary(
             paid_count=int(paid[0]),
             paid_minor=int(paid[1]),
@@ -333,27 +335,25 @@ class Links:
     async def links_created_between(
         self, chat_id: int, start: datetime, end: datetime
     ) -> list[Link]:
-        async with self._db.connection() as conn:
-            rows = await conn.execute(
-                select(links)
-                .where(
-                    and_(
-                        links.c.chat_id == chat_id,
-                        links.c.created_at >= start,
-                        links.c.created_at < end,
-                        links.c.status != LinkStatus.DRAFT.value,
-                    )
+        query = (
+            select(links)
+            .where(
+                and_(
+                    links.c.chat_id == chat_id,
+                    links.c.created_at >= start,
+                    links.c.created_at < end,
+                    links.c.status != LinkStatus.DRAFT.value,
                 )
-                .order_by(links.c.created_at, links.c.id)
             )
-            return [link_of(row) for row in rows]
+            .order_by(links.c.created_at, links.c.id)
+        )
+        return await self._db.read(lambda conn: [link_of(row) for row in conn.execute(query)])
 
     async def links_of_user(self, user_id: int, *, limit: int = 10) -> list[Link]:
-        async with self._db.connection() as conn:
-            rows = await conn.execute(
-                select(links)
-                .where(links.c.user_id == user_id)
-                .order_by(links.c.created_at.desc(), links.c.id.desc())
-                .limit(limit)
-            )
-            return [link_of(row) for row in rows]
+        query = (
+            select(links)
+            .where(links.c.user_id == user_id)
+            .order_by(links.c.created_at.desc(), links.c.id.desc())
+            .limit(limit)
+        )
+        return await self._db.read(lambda conn: [link_of(row) for row in conn.execute(query)])

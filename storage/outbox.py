@@ -111,7 +111,8 @@ class Outbox:
     ) -> list[Notification]:
         """Claim due notifications for ``lease``; an unfinished claim is retaken after it."""
         now = self._clock()
-        async with self._db.begin() as conn:
+
+        def write(conn: Connection) -> list[Notification]:
             query = (
                 select(outbox.c.id)
                 .where(
@@ -125,10 +126,10 @@ class Outbox:
                 .order_by(_CARDS_LAST, outbox.c.next_attempt_at, outbox.c.id)
                 .limit(limit)
             )
-            ids = await claim(conn, query, outbox, outbox.c.id, now + lease)
+            ids = claim(conn, query, outbox, outbox.c.id, now + lease)
             if not ids:
                 return []
-            rows = await conn.execute(
+            rows = conn.execute(
                 select(
                     outbox.c.id.label("notification_id"),
                     outbox.c.kind,
@@ -153,6 +154,8 @@ class Outbox:
                 for row in rows
             ]
 
+        return await self._db.transaction(write)
+
     async def mark_sent(
         self, notification_ids: Sequence[int], *, generation: int | None = None
     ) -> None:
@@ -167,19 +170,22 @@ class Outbox:
         if generation is None:
             await self._set(notification_ids, **values)
             return
-        async with self._db.begin() as conn:
+
+        def write(conn: Connection) -> None:
             ids = list(notification_ids)
-            done = await conn.execute(
+            done = conn.execute(
                 update(outbox)
                 .where(and_(outbox.c.id.in_(ids), outbox.c.generation == generation))
                 .values(**values)
             )
             if done.rowcount != len(ids):
-                await conn.execute(
+                conn.execute(
                     update(outbox)
                     .where(and_(outbox.c.id.in_(ids), outbox.c.generation != generation))
                     .values(claimed_until=None)
                 )
+
+        await self._db.transaction(write)
 
     async def card_sent(self, note: Notification, message_id: int) -> None:
         """A new card went out as ``message_id``: it is the link's card from now on (edits go
@@ -225,8 +231,9 @@ class Outbox:
 
     async def chats_with_failures(self, *, error_prefix: str) -> set[int]:
         """Chats with notifications FAILED for a reason starting with ``error_prefix``."""
-        async with self._db.connection() as conn:
-            rows = await conn.scalars(
+
+        def read(conn: Connection) -> set[int]:
+            rows = conn.scalars(
                 select(outbox.c.chat_id)
                 .where(
                     and_(
@@ -238,12 +245,15 @@ class Outbox:
             )
             return set(rows.all())
 
+        return await self._db.read(read)
+
     async def requeue_failed(self, chat_id: int) -> int:
         """Make a chat's FAILED notifications due again (the chat can hear us again); card
         edits only where the link still has a card to edit. Returns how many."""
         now = self._clock()
-        async with self._db.begin() as conn:
-            done = await conn.execute(
+
+        def write(conn: Connection) -> int:
+            done = conn.execute(
                 update(outbox)
                 .where(
                     and_(
@@ -266,6 +276,8 @@ class Outbox:
             )
             return int(done.rowcount)
 
+        return await self._db.transaction(write)
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> tuple[int, int]:
         """A group became a supergroup with a new id: its links and notifications follow.
 
@@ -277,13 +289,14 @@ class Outbox:
         unsent = and_(
             outbox.c.chat_id == old_chat_id, outbox.c.status != NotificationStatus.SENT.value
         )
-        async with self._db.begin() as conn:
-            moved = await conn.execute(
+
+        def write(conn: Connection) -> tuple[int, int]:
+            moved = conn.execute(
                 update(links)
                 .where(links.c.chat_id == old_chat_id)
                 .values(chat_id=new_chat_id, card_message_id=None)
             )
-            queued = await conn.execute(
+            queued = conn.execute(
                 update(outbox)
                 .where(and_(unsent, outbox.c.kind != NotificationKind.CARD.value))
                 .values(
@@ -294,7 +307,7 @@ class Outbox:
                     attempts=0,
                 )
             )
-            await conn.execute(
+            conn.execute(
                 update(outbox)
                 .where(and_(unsent, outbox.c.kind == NotificationKind.CARD.value))
                 .values(
@@ -304,12 +317,14 @@ class Outbox:
                     last_error=f"chat migrated to {new_chat_id}: the card stayed behind",
                 )
             )
-            await conn.execute(
+            conn.execute(
                 update(outbox)
                 .where(outbox.c.chat_id == old_chat_id)
                 .values(chat_id=new_chat_id)  # what was sent, for the record
             )
             return int(moved.rowcount), int(queued.rowcount)
+
+        return await self._db.transaction(write)
 
     async def defer(self, notification_ids: Sequence[int], *, at: datetime) -> None:
         """Hand claimed notifications back for later without counting an attempt."""
@@ -321,10 +336,12 @@ class Outbox:
         )
 
     async def _set(self, notification_ids: Sequence[int], **values: Any) -> None:
-        async with self._db.begin() as conn:
-            await conn.execute(
+        def write(conn: Connection) -> None:
+            conn.execute(
                 update(outbox).where(outbox.c.id.in_(list(notification_ids))).values(**values)
             )
+
+        await self._db.transaction(write)
 
     async def next_notification_due(self) -> datetime | None:
         """When the next pending notification may be sent (None: none is pending)."""
@@ -342,8 +359,9 @@ class Outbox:
         notification its dead holder may have sent already goes out once more, exactly as it
         would when its lease ran out.
         """
-        async with self._db.begin() as conn:
-            done = await conn.execute(
+
+        def write(conn: Connection) -> int:
+            done = conn.execute(
                 update(outbox)
                 .where(
                     and_(
@@ -354,3 +372,5 @@ class Outbox:
                 .values(claimed_until=None)
             )
             return int(done.rowcount)
+
+        return await self._db.transaction(write)

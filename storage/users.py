@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from storage.common import insert, utcnow
 from storage.database import Database
@@ -20,9 +20,11 @@ class Users:
         self._clock = clock
 
     async def get_language(self, user_id: int) -> str | None:
-        async with self._db.connection() as conn:
-            value = await conn.scalar(select(users.c.language).where(users.c.user_id == user_id))
+        def read(conn: Connection) -> str | None:
+            value = conn.scalar(select(users.c.language).where(users.c.user_id == user_id))
             return str(value) if value is not None else None
+
+        return await self._db.read(read)
 
     async def set_language(self, user_id: int, language: str) -> None:
         now = self._clock()
@@ -32,5 +34,8 @@ class Users:
         stmt = stmt.on_conflict_do_update(
             index_elements=[users.c.user_id], set_={"language": language, "updated_at": now}
         )
-        async with self._db.begin() as conn:
-            await conn.execute(stmt)
+
+        def write(conn: Connection) -> None:
+            conn.execute(stmt)
+
+        await self._db.transaction(write)

@@ -23,8 +23,8 @@ class Store(Links, Events, Outbox, Users):
         self._clock = clock
 
     async def _link_where(self, *where: Any) -> Link | None:
-        async with self._db.connection() as conn:
-            row = (await conn.execute(select(links).where(*where))).first()
+        query = select(links).where(*where)
+        row = await self._db.read(lambda conn: conn.execute(query).first())
         return link_of(row) if row is not None else None
 
     async def get_link_by_session(self, session_id: str) -> Link | None:
@@ -35,32 +35,30 @@ class Store(Links, Events, Outbox, Users):
 
     async def links_for_chat(self, chat_id: int, *, limit: int = 10) -> list[Link]:
         """The chat's links, newest first."""
-        async with self._db.connection() as conn:
-            rows = await conn.execute(
-                select(links)
-                .where(links.c.chat_id == chat_id)
-                .order_by(links.c.created_at.desc(), links.c.id.desc())
-                .limit(limit)
-            )
-            return [link_of(row) for row in rows]
+        query = (
+            select(links)
+            .where(links.c.chat_id == chat_id)
+            .order_by(links.c.created_at.desc(), links.c.id.desc())
+            .limit(limit)
+        )
+        return await self._db.read(lambda conn: [link_of(row) for row in conn.execute(query)])
 
     async def count_events(self) -> int:
-        async with self._db.connection() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(webhook_events)) or 0)
+        query = select(func.count()).select_from(webhook_events)
+        return int(await self._db.read(lambda conn: conn.scalar(query)) or 0)
 
     async def pending_checks(self) -> int:
-        async with self._db.connection() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(session_checks)) or 0)
+        query = select(func.count()).select_from(session_checks)
+        return int(await self._db.read(lambda conn: conn.scalar(query)) or 0)
 
     async def notifications(
         self, *, status: NotificationStatus | None = None
     ) -> Sequence[Row[Any]]:
         """Outbox rows, in the order they were queued."""
-        async with self._db.connection() as conn:
-            query = select(outbox).order_by(outbox.c.id)
-            if status is not None:
-                query = query.where(outbox.c.status == status.value)
-            return (await conn.execute(query)).all()
+        query = select(outbox).order_by(outbox.c.id)
+        if status is not None:
+            query = query.where(outbox.c.status == status.value)
+        return await self._db.read(lambda conn: conn.execute(query).all())
 
 
 async def eventually(

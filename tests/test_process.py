@@ -30,7 +30,7 @@ from typing import Any
 
 import aiohttp
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from bot.config import Settings
 from storage import Database, NotificationStatus
@@ -262,19 +262,22 @@ class Operator:
         """Checks and pending notifications the database still shows as claimed."""
         db = await Database.connect(self.database_url, migrate=False)
         try:
-            async with db.connection() as conn:
-                checks = await conn.scalars(
+
+            def read(conn: Connection) -> list[tuple[str, int]]:
+                checks = conn.scalars(
                     select(session_checks.c.link_id).where(
                         session_checks.c.claimed_until.is_not(None)
                     )
                 )
-                notes = await conn.scalars(
+                notes = conn.scalars(
                     select(outbox.c.id).where(
                         outbox.c.claimed_until.is_not(None),
                         outbox.c.status == NotificationStatus.PENDING.value,
                     )
                 )
                 return [("check of link", i) for i in checks] + [("notification", i) for i in notes]
+
+            return await db.read(read)
         finally:
             await db.close()
 

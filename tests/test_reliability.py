@@ -140,8 +140,8 @@ async def test_a_crash_between_the_card_and_storing_its_session_loses_no_payment
     reference, and the merchant be told."""
     _, sid = await make_link(tg, xendit)
     assert paybot.db is not None
-    async with paybot.db.begin() as conn:  # as it was before the session was stored
-        await conn.execute(
+    await paybot.db.transaction(  # as it was before the session was stored
+        lambda conn: conn.execute(
             update(links).values(
                 status=LinkStatus.PENDING.value,
                 session_id=None,
@@ -150,6 +150,7 @@ async def test_a_crash_between_the_card_and_storing_its_session_loses_no_payment
                 card_message_id=None,
             )
         )
+    )
     mark = tg.mark()
     assert (await xendit.complete(sid)).status == 200
     paid = await tg.wait_message(MERCHANT, contains="PAID", since=mark)
@@ -315,7 +316,7 @@ async def test_an_idle_bot_alone_on_its_database_sends_it_nothing(
     def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         statements.append(statement)
 
-    engine = paybot.db.engine.sync_engine
+    engine = paybot.db.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         await asyncio.sleep(3)  # a span with nothing to do: nothing may reach the database

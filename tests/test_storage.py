@@ -103,24 +103,28 @@ async def test_sqlite_rolls_back_what_a_user_of_its_one_connection_left_open(
     left open, even behind SQLAlchemy's back, is rolled back when the block ends, so the next
     user does not commit someone else's half-done work."""
     db = await Database.connect(f"sqlite:///{tmp_path / 'paybot.db'}")
+
+    def leave_open(conn: Connection) -> None:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute(
+            "INSERT INTO users (user_id, language, updated_at) VALUES (7, 'id', '2026-11-24')"
+        )
+        assert driver.in_transaction  # opened behind SQLAlchemy's back, not ended
+
     try:
-        async with db.connection() as conn:
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            await driver.execute(
-                "INSERT INTO users (user_id, language, updated_at) VALUES (7, 'id', '2026-11-24')"
-            )
-            assert driver.in_transaction  # opened behind SQLAlchemy's back, not ended
-        async with db.begin() as conn:
-            await conn.execute(
+        await db.read(leave_open)
+        await db.transaction(
+            lambda conn: conn.execute(
                 text(
                     "INSERT INTO users (user_id, language, updated_at) "
                     "VALUES (8, 'en', '2026-11-24')"
                 )
             )
-        async with db.connection() as conn:
-            users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
+        )
+        users = await db.read(
+            lambda conn: conn.execute(text("SELECT user_id FROM users")).scalars().all()
+        )
     finally:
         await db.close()
     assert users == [8]
@@ -136,16 +140,21 @@ async def test_sqlite_opens_its_one_connection_again_after_it_was_invalidated(
     insert_user = text(
         "INSERT INTO users (user_id, language, updated_at) VALUES (:id, 'id', '2026-11-24')"
     )
+
+    def invalidate(conn: Connection) -> object:
+        driver = conn.connection.driver_connection
+        conn.invalidate()
+        return driver
+
+    def read(conn: Connection) -> tuple[object, list[int]]:
+        driver = conn.connection.driver_connection
+        return driver, list(conn.execute(text("SELECT user_id FROM users")).scalars().all())
+
     try:
-        async with db.begin() as conn:
-            await conn.execute(insert_user, {"id": 1})
-        async with db.connection() as conn:
-            before = (await conn.get_raw_connection()).driver_connection
-            await conn.invalidate()
+        await db.transaction(lambda c: c.execute(insert_user, {"id": 1}))
+        before = await db.read(invalidate)
         await db.transaction(lambda c: c.execute(insert_user, {"id": 2}))
-        async with db.connection() as conn:
-            after = (await conn.get_raw_connection()).driver_connection
-            users = (await conn.execute(text("SELECT user_id FROM users"))).scalars().all()
+        after, users = await db.read(read)
     finally:
         await db.close()
     assert before is not None
@@ -206,18 +215,17 @@ async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_p
             ]
         )
         checks = await repo.claim_checks(limit=10)
-        async with db.connection() as conn:
-            stored = (
-                await conn.execute(
-                    select(
-                        webhook_events.c.event,
-                        webhook_events.c.dedup_key,
-                        webhook_events.c.link_id,
-                        webhook_events.c.payload,
-                        webhook_events.c.received_at,
-                    )
+        stored = await db.read(
+            lambda conn: conn.execute(
+                select(
+                    webhook_events.c.event,
+                    webhook_events.c.dedup_key,
+                    webhook_events.c.link_id,
+                    webhook_events.c.payload,
+                    webhook_events.c.received_at,
                 )
             ).all()
+        )
     finally:
         await db.close()
     ok, dup = EventOutcome.ACCEPTED, EventOutcome.DUPLICATE

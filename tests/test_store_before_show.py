@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Paybot
 from bot.ratelimit import SlidingWindow
@@ -35,8 +36,8 @@ async def set_read_only(app: Paybot, read_only: bool) -> None:
     assert app.db is not None
     if app.db.dialect == "sqlite":
         # What SQLite answers then: "attempt to write a readonly database".
-        async with app.db.connection() as conn:
-            await conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        pragma = f"PRAGMA query_only={'ON' if read_only else 'OFF'}"
+        await app.db.read(lambda conn: conn.exec_driver_sql(pragma))
         return
     url = make_url(app.settings.database_url)
     # From the server's other database: a read-only one could not take ALTER DATABASE back.
@@ -47,6 +48,7 @@ async def set_read_only(app: Paybot, read_only: bool) -> None:
         await admin.execute(f'ALTER DATABASE "{url.database}" {change}')
     finally:
         await admin.close()
+    assert isinstance(app.db.engine, AsyncEngine)
     await app.db.engine.dispose()  # the setting applies to new connections
 
 
