@@ -1,4 +1,4 @@
-"""Persistence for paybot: SQLAlchemy Core over aiosqlite (default) or asyncpg, Alembic migrations.
+"""Persistence for paybot: SQLAlchemy Core over sqlite3 (default) or asyncpg, Alembic migrations.
 
 Nothing outside this package writes SQL; callers use the stores, one per thing stored:
 :class:`Links`, :class:`Events` (webhooks and session checks), :class:`Outbox` and
