@@ -197,12 +197,12 @@ async def test_a_burst_stays_under_the_flood_limits(
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert all(gap >= 1.0 for gap in gaps), gaps
     # Chats are served in parallel, not one after the other: every chat gets its first
-    # message before any chat gets its second (which waits out that chat's pause).
+    # message before any chat gets a second one (which waits out that chat's pause). Whether
+    # a chat gets a second at all depends on how its payments were summarised.
     order = [m.chat_id for m in tg.outbox[mark:] if m.method == "sendMessage"]
     firsts = [order.index(chat) for chat in chats]
     seconds = [i for i, chat in enumerate(order) if order[:i].count(chat) == 1]
-    assert seconds, order  # the first payment of each chat went alone, the rest after it
-    assert max(firsts) < min(seconds), order
+    assert max(firsts) < min(seconds, default=len(order)), order
 
 
 # -- Xendit side -----------------------------------------------------------------------------
