@@ -6,7 +6,7 @@ Nothing outside this package writes SQL; callers use the stores, one per thing s
 """
 
 from storage.common import utcnow
-from storage.database import STORAGE_ERRORS, Database, database_url_for_async
+from storage.database import STORAGE_ERRORS, Database, database_url_with_driver
 from storage.events import COMPLETION, Events
 from storage.links import DuplicateReference, Links
 from storage.models import (
@@ -47,6 +47,6 @@ __all__ = [
     "SessionEvent",
     "SessionTruth",
     "Users",
-    "database_url_for_async",
+    "database_url_with_driver",
     "utcnow",
 ]

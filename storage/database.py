@@ -40,7 +40,7 @@ _DRIVERS = {
 }
 
 
-def database_url_for_async(url: str) -> str:
+def database_url_with_driver(url: str) -> str:
     """Return ``url`` with the driver this project uses for its backend: asyncpg for
     PostgreSQL (unless the URL names another), the standard library's sqlite3 for SQLite
     (always: :class:`Database` runs it on a thread of its own)."""
@@ -109,7 +109,7 @@ class Database:
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool = True) -> Database:
-        driver_url = make_url(database_url_for_async(url))
+        driver_url = make_url(database_url_with_driver(url))
         sqlite = driver_url.get_backend_name() == "sqlite"
         database = driver_url.database or ""
         engine: AsyncEngine | Engine
