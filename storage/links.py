@@ -4,7 +4,7 @@ and totals."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Select, Update, and_, case, func, or_, select, update
@@ -66,7 +66,6 @@ class Links:
     async def create_link(self, new: NewLink) -> Link:
         """Store a link as PENDING, before anything is asked of Xendit."""
         now = self._clock()
-        stored_at = now.astimezone(UTC)  # as the row reads back
         status = LinkStatus.DRAFT if new.draft else LinkStatus.PENDING
         statement = (
             insert(self._db.dialect, links)
@@ -86,36 +85,12 @@ class Links:
                 updated_at=now,
             )
             .on_conflict_do_nothing()
-            .returning(links.c.id)  # the rest of the row is known already
+            .returning(links)
         )
-        link_id: int | None = await self._db.transaction(
-            lambda conn: conn.execute(statement).scalar()
-        )
-        if link_id is None:
+        row = await self._db.transaction(lambda conn: conn.execute(statement).first())
+        if row is None:
             raise DuplicateReference(new.short_ref)
-        return Link(
-            id=link_id,
-            short_ref=new.short_ref,
-            reference_id=new.reference_id,
-            chat_id=new.chat_id,
-            user_id=new.user_id,
-            language=new.language,
-            amount_minor=new.amount_minor,
-            currency=new.currency,
-            description=new.description,
-            status=status,
-            session_id=None,
-            link_url=None,
-            expires_at=None,
-            created_at=stored_at,
-            updated_at=stored_at,
-            paid_at=None,
-            payment_id=None,
-            payment_channel=None,
-            failure=None,
-            return_token=new.return_token,
-            merchant_name=new.merchant_name,
-        )
+        return link_of(row)
 
     async def activate_link(
         self,
