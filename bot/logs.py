@@ -39,4 +39,3 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # httpx logs every request URL at INFO, and Telegram's URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
