@@ -275,32 +275,6 @@ async def test_a_long_description_keeps_the_question_within_telegrams_limits(
     assert xendit.created()[-1]["description"] == " ".join(description.split())
 
 
-# -- bad input ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("command", "expected"),
-    [
-        ("/pay Rp", "Please tell me the amount"),
-        ("/pay kopi 150000", "“kopi” is not an amount I understand"),
-        ("/pay 1.000.000 000 kopi", "“1.000.000 000” is not an amount I understand"),
-        ("/pay 2 juta juta", "“2 juta juta” is not an amount I understand"),
-        ("/pay 1 000 000 000 000 kopi", "more than the Rp100.000.000"),
-        ("/pay 150 juta mobil", "more than the Rp100.000.000"),
-        ("/pay 0 kopi", "must be more than zero"),
-    ],
-)
-async def test_bad_amounts_over_several_words_are_explained(
-    paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit, command: str, expected: str
-) -> None:
-    reply = await say(tg, command)
-    assert reply.text is not None
-    assert expected in reply.text
-    assert "How to use /pay" in reply.text
-    assert tg.buttons(reply) == []
-    assert xendit.requests == []
-
-
 # -- the drafts of one question, in the repository ----------------------------------------------
 
 

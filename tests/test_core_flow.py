@@ -271,6 +271,14 @@ async def test_expired_after_completed_changes_nothing(
         ("/pay 150000.5", "can't have those decimals"),
         ("/pay 99999999999999999999", "more than the"),
         ("/pay 150000000 mobil", "more than the Rp100.000.000"),
+        # Amounts over several words (tests/test_amounts.py has the good ones).
+        ("/pay Rp", "Please tell me the amount"),
+        ("/pay kopi 150000", "“kopi” is not an amount I understand"),
+        ("/pay 1.000.000 000 kopi", "“1.000.000 000” is not an amount I understand"),
+        ("/pay 2 juta juta", "“2 juta juta” is not an amount I understand"),
+        ("/pay 1 000 000 000 000 kopi", "more than the Rp100.000.000"),
+        ("/pay 150 juta mobil", "more than the Rp100.000.000"),
+        ("/pay 0 kopi", "must be more than zero"),
     ],
 )
 async def test_bad_amounts_are_explained_and_nothing_reaches_xendit(
@@ -280,6 +288,7 @@ async def test_bad_amounts_are_explained_and_nothing_reaches_xendit(
     assert reply.text is not None
     assert expected in reply.text
     assert "How to use /pay" in reply.text
+    assert tg.buttons(reply) == []
     assert xendit.requests == []
 
 
