@@ -34,9 +34,10 @@ from sqlalchemy import distinct, func, select  # noqa: E402
 
 from benchmarks.deployed import bot_process  # noqa: E402
 from bot.sandbox.common import serving  # noqa: E402
-from storage import Database, Links, NewLink  # noqa: E402
+from storage import Database, Links, NewLink, Shops  # noqa: E402
 from storage.tables import webhook_events  # noqa: E402
 from tests.fakes import FakeTelegram, FakeXendit  # noqa: E402
+from tests.helpers import TEST_SHOP  # noqa: E402
 
 CONCURRENCY = 32
 WEBHOOKS = int(os.environ.get("BENCH_WEBHOOKS", "6000"))
@@ -147,9 +148,20 @@ async def make_paid_links(database_url: str, xendit: FakeXendit) -> list[bytes]:
     repo = Links(db)
     bodies = []
     try:
+        shop = await Shops(db).ensure_shop(TEST_SHOP)
         for reference, session_id in sorted(sessions):
             link = await repo.create_link(
-                NewLink(reference[3:], reference, 1001, 1001, "en", 150000, "IDR", None)
+                NewLink(
+                    reference[3:],
+                    reference,
+                    1001,
+                    1001,
+                    "en",
+                    150000,
+                    "IDR",
+                    None,
+                    shop_id=shop.id,
+                )
             )
             await repo.activate_link(
                 link.id,

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from telegram import LinkPreviewOptions, Update
@@ -22,18 +23,20 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import views
 from bot.checks import ReconcilePolicy, SessionChecker
-from bot.config import Settings
+from bot.config import DEFAULT_MAX_AMOUNT, Settings
 from bot.ingest import Surge
 from bot.languages import Languages
-from bot.money import get_currency
+from bot.money import get_currency, to_minor_units
 from bot.notifications import NotificationWorker
 from bot.payments import PaymentPolicy, PaymentService
 from bot.ratelimit import SlidingWindow
 from bot.reports import Reports
 from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
+from bot.team import CLAIM, Team, deep_link
 from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
+from bot.telegram.common import People
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -44,7 +47,7 @@ from bot.telegram.updates import TrackedUpdateProcessor
 from bot.telegram.webhook import TelegramWebhook
 from bot.web import build_web_app
 from bot.xendit import XenditClient
-from storage import Database, Events, Links, Outbox, Users, utcnow
+from storage import Database, Events, Links, Outbox, Shops, ShopSeed, Users, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,9 @@ class Paybot:
         self.worker: NotificationWorker | None = None
         self.checker: SessionChecker | None = None
         self.payments: PaymentService | None = None
+        self.team: Team | None = None
+        #: The link whose opener becomes the shop's owner, while it has none.
+        self.claim_link: str | None = None
 
     @property
     def url(self) -> str:
@@ -164,6 +170,7 @@ class Paybot:
         links = Links(db, clock=self._clock)
         events = Events(db, clock=self._clock)
         outbox = Outbox(db, clock=self._clock)
+        shops = Shops(db, clock=self._clock)
         if s.telegram_mode == "polling":
             # Telegram lets one process poll a bot: whatever is still claimed was claimed by
             # a process that is gone. Take it up now rather than after its lease.
@@ -183,11 +190,17 @@ class Paybot:
         self.telegram = telegram = build_telegram(s)
         alone = s.telegram_mode == "polling" or db.dialect == "sqlite"
         idle_poll = ALONE_IDLE_POLL if alone else SHARED_IDLE_POLL
+
+        async def zone_of(shop_id: int) -> ZoneInfo:
+            shop = await shops.get(shop_id)
+            return shop.tz if shop is not None else s.tz
+
         self.worker = worker = NotificationWorker(
             outbox,
             TelegramSender(telegram.bot),
-            lambda note: views.notification(note, s.tz),
-            lambda notes: views.summary(notes, s.tz),
+            views.notification,
+            views.summary,
+            zone_of,
             idle_poll=idle_poll,
             clock=self._clock,
         )
@@ -210,14 +223,13 @@ class Paybot:
         self.payments = payments = PaymentService(
             links,
             events,
+            shops,
             xendit,
             PaymentPolicy(
-                currency=get_currency(s.default_currency),
-                max_amount=s.effective_max_amount,
-                allowed_user_ids=s.allowed_user_ids,
-                link_expiry=s.link_expiry,
-                confirm_above=s.effective_confirm_above,
-                confirm_below=s.effective_confirm_below,
+                max_amounts={
+                    **DEFAULT_MAX_AMOUNT,
+                    s.default_currency: s.effective_max_amount,
+                },
                 public_url=str(s.public_url) if s.public_url else None,
             ),
             on_check_queued=checker.wake,
@@ -231,19 +243,22 @@ class Paybot:
         stack.push_async_callback(payments.close)  # webhooks received are written
 
         languages = Languages(Users(db, clock=self._clock))
+        self.team = team = Team(shops, clock=self._clock)
+        people = People(languages, team)
         handlers.register(
             telegram,
             chats=ChatEvents(worker),
-            access=AccessGuard(payments, languages),
-            pay=PayCommands(payments, languages, s.tz),
-            manage=ManageCommands(payments, Reports(links, s.tz), languages, s.tz),
-            share=ShareInline(payments, languages),
+            access=AccessGuard(people),
+            pay=PayCommands(payments, people),
+            manage=ManageCommands(payments, Reports(links), people),
+            share=ShareInline(payments, people),
             language=LanguageCommands(languages),
-            errors=handlers.ErrorReplies(languages, payments.policy),
+            errors=handlers.ErrorReplies(people, payments),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token
         stack.push_async_callback(telegram.shutdown)
+        await self._set_up_shop(team, telegram.bot.first_name, telegram.bot.username)
         await handlers.set_commands(telegram)
         # Within Telegram's and the platform's patience: SIGTERM to exit in under 10 s.
         worker.start()
@@ -267,7 +282,6 @@ class Paybot:
             payments,
             callback_token=s.xendit_callback_token,
             health=self.health,
-            tz=s.tz,
             routes=routes,
         )
         guard = ConnectionGuard(
@@ -296,6 +310,29 @@ class Paybot:
                 url=s.telegram_webhook_url,
                 secret_token=s.effective_telegram_webhook_secret.get_secret_value(),
                 allowed_updates=Update.ALL_TYPES,
+            )
+
+    async def _set_up_shop(self, team: Team, bot_name: str, bot_username: str) -> None:
+        """The shop exists, ``ALLOWED_USER_IDS`` are its owners; with no owner, a claim link
+        is logged (one line), for the operator to open."""
+        s = self.settings
+        currency = get_currency(s.default_currency)
+        below = s.effective_confirm_below
+        seed = ShopSeed(
+            name=(s.shop_name or bot_name)[:64],
+            currency=currency.code,
+            country=currency.country,
+            timezone=s.timezone,
+            link_expiry=s.link_expiry,
+            confirm_above_minor=to_minor_units(s.effective_confirm_above, currency),
+            confirm_below_minor=to_minor_units(below, currency) if below > 0 else None,
+        )
+        shop, unclaimed = await team.set_up(seed, s.allowed_user_ids)
+        if unclaimed:
+            code = await team.new_claim_code(shop)
+            self.claim_link = deep_link(bot_username, CLAIM, code)
+            log.warning(
+                "the shop has no owner yet: open %s in Telegram to claim it", self.claim_link
             )
 
     async def health(self) -> dict[str, Any]:

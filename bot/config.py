@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     xendit_api_url: AnyHttpUrl = AnyHttpUrl("https://api.xendit.co")
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    #: The shop's name on first start (then changed with /settings); unset: the bot's name.
+    shop_name: str | None = Field(default=None, max_length=64)
     default_currency: CurrencyCode = "IDR"
 
     max_amount: Decimal | None = Field(default=None, gt=0)
@@ -116,6 +118,11 @@ class Settings(BaseSettings):
         if not value.get_secret_value().strip():
             raise ValueError("must not be empty")
         return value
+
+    @field_validator("shop_name")
+    @classmethod
+    def _shop_name(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @field_validator("timezone")
     @classmethod

@@ -4,7 +4,7 @@ The tree (each class lives next to the code that raises it)::
 
     PaybotError
     ├── Problem                      told to the user in their words (bot.views.problem)
-    │   ├── bot.payments.NotAllowed, DescriptionTooLong, LinkNotCreated, LinkNotSaved,
+    │   ├── bot.team.OwnersOnly, bot.payments.DescriptionTooLong, LinkNotCreated, LinkNotSaved,
     │   │   LinkNotFound (also a LookupError)
     │   ├── bot.money.AmountError (also a ValueError)
     │   ├── bot.reports.PeriodError (also a ValueError)

@@ -68,10 +68,14 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "<code>exp:2h</code> or <code>exp:3d</code> (15 minutes to 30 days)."
         ),
         "not_allowed": (
-            "Sorry, you are not allowed to make payment links with this bot.\n"
-            "Your Telegram ID is <code>{user_id}</code>: send it to the person who runs the "
-            "bot so they can add you."
+            "Sorry, this bot takes payments for a shop's team only.\n"
+            "To join, ask the shop's owner for an invite link and open it."
         ),
+        "group_not_connected": (
+            "This group is not the shop's group, so I don't act here. An owner can make it "
+            "the shop's group with /connect."
+        ),
+        "owners_only": "Only the shop's owners can do that.",
         "button_stale": "This button is no longer valid.",
         "unknown_command": "I don't know /{command}. Send /help to see what I can do.",
         "unknown_text": (
@@ -269,6 +273,16 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_expires": "Pay before",
         "page_not_found": "Page not found",
         "page_not_found_note": "This address is not a payment of ours. Check the link.",
+        # -- the team: claim, invites, /team (bot/telegram/team.py)
+        # -- end of the team
+        #
+        #
+        # -- the shop's group: /connect, /disconnect (bot/telegram/group.py)
+        # -- end of the shop's group
+        #
+        #
+        # -- /settings (bot/telegram/settings.py)
+        # -- end of /settings
     },
     "id": {
         "start": (
@@ -323,10 +337,14 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "<code>exp:2h</code> atau <code>exp:3d</code> (15 menit sampai 30 hari)."
         ),
         "not_allowed": (
-            "Maaf, Anda belum diizinkan membuat link pembayaran dengan bot ini.\n"
-            "ID Telegram Anda <code>{user_id}</code>: kirimkan ke pengelola bot agar Anda "
-            "ditambahkan."
+            "Maaf, bot ini hanya menerima pembayaran untuk tim sebuah toko.\n"
+            "Untuk bergabung, minta link undangan kepada pemilik toko lalu buka link itu."
         ),
+        "group_not_connected": (
+            "Grup ini bukan grup toko, jadi saya tidak bertindak di sini. Pemilik dapat "
+            "menjadikannya grup toko dengan /connect."
+        ),
+        "owners_only": "Hanya pemilik toko yang dapat melakukannya.",
         "button_stale": "Tombol ini sudah tidak berlaku.",
         "unknown_command": "Saya tidak mengenal /{command}. Kirim /help untuk melihat perintah.",
         "unknown_text": (
@@ -529,6 +547,16 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_expires": "Bayar sebelum",
         "page_not_found": "Halaman tidak ditemukan",
         "page_not_found_note": "Alamat ini bukan pembayaran kami. Periksa linknya.",
+        # -- the team: claim, invites, /team (bot/telegram/team.py)
+        # -- end of the team
+        #
+        #
+        # -- the shop's group: /connect, /disconnect (bot/telegram/group.py)
+        # -- end of the shop's group
+        #
+        #
+        # -- /settings (bot/telegram/settings.py)
+        # -- end of /settings
     },
 }
 

@@ -11,10 +11,11 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.background import BackgroundWorker, seconds_until
 from bot.errors import PaybotError
@@ -92,8 +93,9 @@ class NotificationWorker(BackgroundWorker):
         self,
         outbox: Outbox,
         sender: Sender,
-        render: Callable[[Notification], Delivery],
-        summarise: Callable[[list[Notification]], Delivery],
+        render: Callable[[Notification, ZoneInfo], Delivery],
+        summarise: Callable[[list[Notification], ZoneInfo], Delivery],
+        zone_of: Callable[[int], Awaitable[ZoneInfo]],
         *,
         retry: RetryPolicy | None = None,
         pacing: Pacing | None = None,
@@ -109,6 +111,8 @@ class NotificationWorker(BackgroundWorker):
         self._sender = sender
         self._render = render
         self._summarise = summarise
+        #: A shop's time zone, by shop id: notifications show times in it.
+        self._zone_of = zone_of
         self._retry = retry or RetryPolicy()
         self._pacing = pacing or Pacing()
         self._batch_size = batch_size
@@ -175,7 +179,9 @@ class NotificationWorker(BackgroundWorker):
             slot = self._next_slot.get(chat_id, 0.0)
             group: list[Notification] = []
             if not self._stopping and slot <= now:
-                group = self._fitting(_coalescable(notes, self._max_summary))
+                coalescable = _coalescable(notes, self._max_summary)
+                tz = await self._zone_of(coalescable[0].link.shop_id)
+                group = self._fitting(coalescable, tz)
                 sending.append(group)
                 self._next_slot[chat_id] = now + self._pacing.interval(chat_id)
             chosen = {note.id for note in group}
@@ -188,16 +194,16 @@ class NotificationWorker(BackgroundWorker):
         self._forget_old_slots(now)
         return True
 
-    def _fitting(self, group: list[Notification]) -> list[Notification]:
+    def _fitting(self, group: list[Notification], tz: ZoneInfo) -> list[Notification]:
         """The longest start of ``group`` whose summary fits in one Telegram message; the
         rest waits for the chat's next slot. (Long descriptions are shortened in a summary,
         but a line full of ``&`` still escapes to five times its length.)"""
-        if len(group) <= 1 or self._summarise(group).reply.fits():
+        if len(group) <= 1 or self._summarise(group, tz).reply.fits():
             return group
         fits, too_many = 1, len(group)  # one note is its own message, made to fit
         while too_many - fits > 1:
             middle = (fits + too_many) // 2
-            if self._summarise(group[:middle]).reply.fits():
+            if self._summarise(group[:middle], tz).reply.fits():
                 fits = middle
             else:
                 too_many = middle
@@ -276,7 +282,8 @@ class NotificationWorker(BackgroundWorker):
     async def _deliver(self, group: list[Notification]) -> bool:
         first = group[0]
         ids = [note.id for note in group]
-        delivery = self._render(first) if len(group) == 1 else self._summarise(group)
+        tz = await self._zone_of(first.link.shop_id)
+        delivery = self._render(first, tz) if len(group) == 1 else self._summarise(group, tz)
         try:
             message_id = await self._sender.deliver(first.chat_id, delivery)
         except DeliveryError as exc:

@@ -54,7 +54,11 @@ from storage import (
     LinkStatus,
     NewLink,
     Notification,
+    Role,
+    Scope,
     SessionEvent,
+    Shop,
+    Shops,
     utcnow,
 )
 
@@ -86,42 +90,55 @@ def new_short_ref() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Merchant:
-    """Who asked for a link and where to answer."""
+    """A member of a shop acting in a chat: who asked, for which shop, and where to answer."""
 
     user_id: int
     chat_id: int
     language: str
-    name: str | None = None  # shown to customers on the return page
+    shop: Shop
+    role: Role
+    name: str | None = None  # who made a link (announcements name them)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role is Role.OWNER
+
+    @property
+    def scope(self) -> Scope:
+        """The links this member sees and acts on: the shop's (owners) or their own."""
+        return Scope(self.shop.id, None if self.is_owner else self.user_id)
+
+    def may_act_on(self, link: Link) -> bool:
+        return link.shop_id == self.shop.id and (self.is_owner or link.user_id == self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AmountRules:
+    """How a shop's amounts are read: its currency, the ceiling, and when to ask first."""
+
+    currency: Currency
+    max_amount: Decimal
+    confirm_above: Decimal | None
+    #: Below this an amount is confirmed too: far less than a shop charges.
+    confirm_below: Decimal | None
+
+    def needs_confirmation(self, amount: Decimal) -> bool:
+        """Whether an amount is far outside a shop's sales: large, or unusually small."""
+        above, below = self.confirm_above, self.confirm_below
+        return (above is not None and amount > above) or (below is not None and amount < below)
 
 
 @dataclass(frozen=True, slots=True)
 class PaymentPolicy:
-    currency: Currency
-    max_amount: Decimal
-    allowed_user_ids: frozenset[int]
-    link_expiry: timedelta
-    confirm_above: Decimal | None = None
-    #: Below this an amount is confirmed too: far less than a shop charges (``CONFIRM_BELOW``).
-    confirm_below: Decimal | None = None
+    """What holds for every shop of the deployment."""
+
+    #: The largest amount ``/pay`` takes, per currency (``MAX_AMOUNT`` or its default).
+    max_amounts: Mapping[str, Decimal]
     #: ``{PUBLIC_URL}``: links send the customer back to ``{PUBLIC_URL}/r/<token>/done`` after
     #: paying, to ``{PUBLIC_URL}/r/<token>`` otherwise.
     public_url: str | None = None
     create_attempts: int = 3
     max_retry_wait: float = 5.0
-
-
-class NotAllowed(Problem):
-    """The user is not one of ``ALLOWED_USER_IDS``."""
-
-    key = "not_allowed"
-
-    def __init__(self, user_id: int) -> None:
-        super().__init__(f"user {user_id} may not create links")
-        self.user_id = user_id
-
-    @property
-    def params(self) -> Mapping[str, object]:
-        return {"user_id": self.user_id}
 
 
 class DescriptionTooLong(Problem, ValueError):
@@ -198,6 +215,7 @@ class PaymentService:
         self,
         links: Links,
         events: Events,
+        shops: Shops,
         xendit: XenditClient,
         policy: PaymentPolicy,
         *,
@@ -211,6 +229,7 @@ class PaymentService:
     ) -> None:
         self._links = links
         self._events = events
+        self._shops = shops
         self._surge = surge
         self._xendit = xendit
         self.policy = policy
@@ -238,12 +257,24 @@ class PaymentService:
         """Finish writing webhooks already received."""
         await self._webhooks.close()
 
-    def is_allowed(self, user_id: int) -> bool:
-        return user_id in self.policy.allowed_user_ids
+    def rules(self, shop: Shop) -> AmountRules:
+        """The shop's amount rules, from its settings (changed in /settings) and the policy."""
+        currency = get_currency(shop.currency)
 
-    def parse_amount(self, text: str) -> Decimal:
+        def amount(minor: int | None) -> Decimal | None:
+            return None if minor is None else from_minor_units(minor, currency)
+
+        return AmountRules(
+            currency=currency,
+            max_amount=self.policy.max_amounts[currency.code],
+            confirm_above=amount(shop.confirm_above_minor),
+            confirm_below=amount(shop.confirm_below_minor),
+        )
+
+    def parse_amount(self, shop: Shop, text: str) -> Decimal:
         """The amount the merchant typed; raises :class:`bot.money.AmountError`."""
-        return parse_amount(text, self.policy.currency, max_amount=self.policy.max_amount)
+        rules = self.rules(shop)
+        return parse_amount(text, rules.currency, max_amount=rules.max_amount)
 
     async def create_link(
         self,
@@ -265,9 +296,7 @@ class PaymentService:
         not sent anywhere until the merchant confirms it (:meth:`confirm_draft`); ``show`` then
         shows the draft.
         """
-        if not self.is_allowed(merchant.user_id):
-            raise NotAllowed(merchant.user_id)
-        amount = self.parse_amount(amount_text)
+        amount = self.parse_amount(merchant.shop, amount_text)
         return await self._create(merchant, amount, _description(description), show, expiry)
 
     async def create_link_from_text(
@@ -287,14 +316,12 @@ class PaymentService:
         is recorded: confirming one (:meth:`confirm_draft`) discards the others. Nothing is
         sent to Xendit before the merchant has picked.
         """
-        if not self.is_allowed(merchant.user_id):
-            raise NotAllowed(merchant.user_id)
-        policy = self.policy
+        rules = self.rules(merchant.shop)
         split = split_amount(
             text.split(),
-            policy.currency,
-            max_amount=policy.max_amount,
-            confirm_below=policy.confirm_below,
+            rules.currency,
+            max_amount=rules.max_amount,
+            confirm_below=rules.confirm_below,
         )
         descriptions = [_description(reading.description) for reading in split.readings]
         if split.sure:
@@ -313,11 +340,6 @@ class PaymentService:
             await self._links.set_card_message(draft.id, card)
         return [replace(draft, card_message_id=card) for draft in drafts]
 
-    def needs_confirmation(self, amount: Decimal) -> bool:
-        """Whether an amount is far outside a shop's sales: large, or unusually small."""
-        above, below = self.policy.confirm_above, self.policy.confirm_below
-        return (above is not None and amount > above) or (below is not None and amount < below)
-
     async def _create(
         self,
         merchant: Merchant,
@@ -326,7 +348,7 @@ class PaymentService:
         show: ShowLink,
         expiry: timedelta | None,
     ) -> Link:
-        if not self.needs_confirmation(amount):
+        if not self.rules(merchant.shop).needs_confirmation(amount):
             return await self._store_and_open(merchant, amount, description, expiry)
         link = await self._store_new(merchant, amount, description, draft=True)
         self._expiries[link.id] = expiry
@@ -353,7 +375,8 @@ class PaymentService:
                 self._expiries.pop(other, None)
         fresh = await self._links.get_link(link.id)
         assert fresh is not None
-        return await self._open_session(fresh, self._expiries.pop(link.id, None)), True
+        expiry = self._expiries.pop(link.id, None)
+        return await self._open_session(fresh, merchant.shop, expiry), True
 
     async def discard_draft(self, merchant: Merchant, short_ref: str) -> Link:
         """No link: discard the draft and the other readings on its card."""
@@ -366,9 +389,7 @@ class PaymentService:
 
     async def reissue(self, merchant: Merchant, short_ref: str) -> Link:
         """A new link with the same amount and description as an expired or cancelled one;
-        its card goes to the chat as a new /pay's does."""
-        if not self.is_allowed(merchant.user_id):
-            raise NotAllowed(merchant.user_id)
+        its card goes to the chat as a new /pay's does. The new link is the presser's."""
         old = await self.find_link(merchant, short_ref)
         async with self._link_locks.hold(old.id):
             now = time.monotonic()
@@ -386,8 +407,10 @@ class PaymentService:
             return link
 
     async def find_link(self, merchant: Merchant, short_ref: str) -> Link:
+        """A link the merchant may act on: any of the shop's for an owner, their own for
+        staff. Anything else is "not found", so a reference says nothing of others' links."""
         link = await self._links.get_link_by_ref(short_ref.strip().upper())
-        if link is None or link.chat_id != merchant.chat_id:
+        if link is None or not merchant.may_act_on(link):
             raise LinkNotFound(short_ref)
         return link
 
@@ -395,21 +418,25 @@ class PaymentService:
         self, merchant: Merchant, *, waiting_only: bool, offset: int, limit: int
     ) -> tuple[list[Link], int]:
         return await self._links.page_of_links(
-            merchant.chat_id, waiting_only=waiting_only, offset=offset, limit=limit
+            merchant.scope, waiting_only=waiting_only, offset=offset, limit=limit
         )
 
-    async def shareable_links(self, user_id: int, query: str) -> list[Link]:
-        """The user's own waiting links for inline sharing: the one named, or the newest."""
-        if not self.is_allowed(user_id):
-            return []
+    async def shareable_links(self, merchant: Merchant, query: str) -> list[Link]:
+        """The member's own waiting links for inline sharing: the one named, or the newest."""
         if query:
             link = await self._links.get_link_by_ref(query.split()[0].upper())
             found = [link] if link is not None else []
         else:
-            found = await self._links.links_of_user(user_id, limit=10)
-        return [link for link in found if link.user_id == user_id and link.waiting]
+            found = await self._links.links_of_user(merchant.user_id, limit=10)
+        return [
+            link
+            for link in found
+            if link.shop_id == merchant.shop.id
+            and link.user_id == merchant.user_id
+            and link.waiting
+        ]
 
-    async def customer_link(self, token: str) -> Link | None:
+    async def customer_link(self, token: str) -> tuple[Link, Shop] | None:
         """The link behind a return-page token. A waiting link is also queued for a check
         with Xendit (at most every 30 s), so a customer who has just paid sees "paid" as soon
         as Xendit confirms it, even if its webhook is late."""
@@ -426,7 +453,8 @@ class PaymentService:
         ):
             await self._events.request_check(link.id, link.session_id, reason="return_page")
             self._on_check_queued()
-        return link
+        shop = await self._shops.get(link.shop_id)
+        return (link, shop) if shop is not None else None
 
     async def set_card(self, link: Link, message_id: int) -> None:
         await self._links.set_card_message(link.id, message_id)
@@ -441,8 +469,6 @@ class PaymentService:
 
     async def cancel(self, merchant: Merchant, short_ref: str) -> tuple[CancelOutcome, Link]:
         """Cancel a waiting link at Xendit. If Xendit says it is too late, show the truth."""
-        if not self.is_allowed(merchant.user_id):
-            raise NotAllowed(merchant.user_id)
         link = await self.find_link(merchant, short_ref)
         async with self._link_locks.hold(link.id):
             link = await self.find_link(merchant, short_ref)  # as a tap before left it
@@ -474,19 +500,21 @@ class PaymentService:
         ask Xendit for its session. A webhook or check naming that reference finds the row
         whatever becomes of the request."""
         link = await self._store_new(merchant, amount, description, draft=False)
-        return await self._open_session(link, expiry)
+        return await self._open_session(link, merchant.shop, expiry)
 
-    async def _open_session(self, link: Link, expiry: timedelta | None) -> Link:
+    async def _open_session(self, link: Link, shop: Shop, expiry: timedelta | None) -> Link:
         """Ask Xendit for the session of a link already stored; store it; send the card."""
         try:
-            session = await self._create_with_retries(self._session_request(link, expiry))
+            session = await self._create_with_retries(self._session_request(link, shop, expiry))
         except XenditTimeout as exc:
             return await self._outcome_unknown(link, exc)
         except XenditError as exc:
             await self._failed(link, exc)
         return await self._activate(link, session)
 
-    def _session_request(self, link: Link | NewLink, expiry: timedelta | None) -> CreateSession:
+    def _session_request(
+        self, link: Link | NewLink, shop: Shop, expiry: timedelta | None
+    ) -> CreateSession:
         currency = get_currency(link.currency)
         return CreateSession(
             reference_id=link.reference_id,
@@ -494,11 +522,12 @@ class PaymentService:
             currency=currency.code,
             country=currency.country,
             description=link.description,
-            expires_at=self._clock() + (expiry or self.policy.link_expiry),
+            expires_at=self._clock() + (expiry or shop.link_expiry),
             locale=link.language,
             # Different pages: one who has paid must not be shown a Pay button again.
             success_return_url=self._return_url(link, "/done"),
             cancel_return_url=self._return_url(link),
+            allowed_payment_channels=shop.payment_channels,
         )
 
     async def _failed(self, link: Link, exc: XenditError) -> NoReturn:
@@ -599,18 +628,22 @@ class PaymentService:
     ) -> NewLink:
         """A new link's row, with fresh random references."""
         short_ref = new_short_ref()
+        currency = get_currency(merchant.shop.currency)
         return NewLink(
+            shop_id=merchant.shop.id,
+            member_name=(merchant.name or "")[:128] or None,
             short_ref=short_ref,
             reference_id=f"pb-{short_ref}-{secrets.token_hex(6)}",
             chat_id=merchant.chat_id,
             user_id=merchant.user_id,
             language=merchant.language,
-            amount_minor=to_minor_units(amount, self.policy.currency),
-            currency=self.policy.currency.code,
+            amount_minor=to_minor_units(amount, currency),
+            currency=currency.code,
             description=description,
             draft=draft,
             return_token=secrets.token_urlsafe(24),
-            merchant_name=(merchant.name or "")[:128] or None,
+            # The shop's name as it is now: what the customer's pages show.
+            merchant_name=merchant.shop.name[:128] or None,
         )
 
     async def _create_with_retries(self, request: CreateSession) -> Session:

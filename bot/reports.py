@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import Problem
 from bot.money import from_minor_units, get_currency
-from storage import DaySummary, Link, Links
+from storage import DaySummary, Link, Links, Scope
 
 
 class PeriodError(Problem, ValueError):
@@ -53,23 +53,25 @@ def inert_cell(value: str) -> str:
 
 
 class Reports:
-    def __init__(self, links: Links, tz: ZoneInfo) -> None:
+    """Days and periods in the shop's time zone, over the links a member may see."""
+
+    def __init__(self, links: Links) -> None:
         self._links = links
-        self.tz = tz
 
-    def today(self, now: datetime) -> date:
-        return now.astimezone(self.tz).date()
+    @staticmethod
+    def today(now: datetime, tz: ZoneInfo) -> date:
+        return now.astimezone(tz).date()
 
-    async def day(self, chat_id: int, day: date) -> DaySummary:
-        start, end = day_bounds(day, self.tz)
-        return await self._links.day_summary(chat_id, start, end)
+    async def day(self, scope: Scope, day: date, tz: ZoneInfo) -> DaySummary:
+        start, end = day_bounds(day, tz)
+        return await self._links.day_summary(scope, start, end)
 
-    async def links(self, chat_id: int, start: date, end: date) -> list[Link]:
-        first, _ = day_bounds(start, self.tz)
-        _, last = day_bounds(end, self.tz)
-        return await self._links.links_created_between(chat_id, first, last)
+    async def links(self, scope: Scope, start: date, end: date, tz: ZoneInfo) -> list[Link]:
+        first, _ = day_bounds(start, tz)
+        _, last = day_bounds(end, tz)
+        return await self._links.links_created_between(scope, first, last)
 
-    def csv(self, links: Sequence[Link]) -> bytes:
+    def csv(self, links: Sequence[Link], tz: ZoneInfo) -> bytes:
         """One row a link. Amounts as plain decimals (no separators) for spreadsheets."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -94,14 +96,14 @@ class Reports:
                 inert_cell(cell)
                 for cell in [
                     link.short_ref,
-                    self._local(link.created_at),
+                    _local(link.created_at, tz),
                     link.status.value,
                     str(amount),
                     link.currency,
                     link.description or "",
-                    self._local(link.paid_at),
+                    _local(link.paid_at, tz),
                     link.payment_channel or "",
-                    self._local(link.expires_at),
+                    _local(link.expires_at, tz),
                     link.session_id or "",
                     link.payment_id or "",
                 ]
@@ -109,7 +111,8 @@ class Reports:
         # A BOM so that spreadsheet programs read the UTF-8 (Rp, emoji in descriptions).
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
-    def _local(self, moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S")
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")

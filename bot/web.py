@@ -6,7 +6,6 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
@@ -78,7 +77,6 @@ def build_web_app(
     *,
     callback_token: SecretStr,
     health: HealthCheck,
-    tz: ZoneInfo,
     routes: Iterable[web.RouteDef] = (),
 ) -> web.Application:
     """The aiohttp application. One more route per feature, registered here; ``routes`` are
@@ -92,7 +90,7 @@ def build_web_app(
     app.router.add_post("/webhooks/xendit", XenditWebhook(payments, callback_token).handle)
     app.router.add_routes(routes)
     app.router.add_get("/healthz", healthz)
-    page = CustomerPage(payments, tz)
+    page = CustomerPage(payments)
     app.router.add_get("/r/{token}", page.handle)  # cancel return URL, and older links' only one
     app.router.add_get("/r/{token}/done", page.handle_done)  # success return URL
     return app
@@ -103,9 +101,8 @@ class CustomerPage:
     redirect itself, say whether the payment is done. ``/r/<token>/done`` (after paying)
     only hides the Pay button while we wait for the confirmation."""
 
-    def __init__(self, payments: PaymentService, tz: ZoneInfo) -> None:
+    def __init__(self, payments: PaymentService) -> None:
         self._payments = payments
-        self._tz = tz
 
     async def handle(self, request: web.Request) -> web.Response:
         return await self._page(request, just_paid=False)
@@ -115,22 +112,23 @@ class CustomerPage:
 
     async def _page(self, request: web.Request, *, just_paid: bool) -> web.Response:
         language = pages.page_language(request.headers.get("Accept-Language"))
-        link = await self._payments.customer_link(request.match_info["token"])
+        found = await self._payments.customer_link(request.match_info["token"])
         headers = {
             "Cache-Control": "no-store",
             "Referrer-Policy": "no-referrer",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         }
-        if link is None:
+        if found is None:
             return web.Response(
                 text=pages.not_found_page(language),
                 status=404,
                 content_type="text/html",
                 headers=headers,
             )
+        link, shop = found
         return web.Response(
-            text=pages.return_page(link, language, self._tz, just_paid=just_paid),
+            text=pages.return_page(link, language, shop.tz, just_paid=just_paid),
             content_type="text/html",
             headers=headers,
         )

@@ -121,6 +121,8 @@ class CreateSession(BaseModel):
     locale: str | None = None
     success_return_url: str | None = None
     cancel_return_url: str | None = None
+    #: The channels offered on Xendit's page; empty: every channel the account has.
+    allowed_payment_channels: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -143,6 +145,8 @@ class CreateSession(BaseModel):
             body["success_return_url"] = self.success_return_url
         if self.cancel_return_url:
             body["cancel_return_url"] = self.cancel_return_url
+        if self.allowed_payment_channels:
+            body["allowed_payment_channels"] = list(self.allowed_payment_channels)
         return body
 
 

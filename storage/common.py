@@ -41,6 +41,7 @@ def link_of(row: Row[Any]) -> Link:
     m = row._mapping
     return Link(
         id=m["id"],
+        shop_id=m["shop_id"],
         short_ref=m["short_ref"],
         reference_id=m["reference_id"],
         chat_id=m["chat_id"],
@@ -63,6 +64,7 @@ def link_of(row: Row[Any]) -> Link:
         return_token=m["return_token"],
         merchant_name=m["merchant_name"],
         last_checked_at=m["last_checked_at"],
+        member_name=m["member_name"],
     )
 
 

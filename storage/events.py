@@ -23,6 +23,7 @@ from storage.models import (
     SessionTruth,
 )
 from storage.outbox import queue
+from storage.shops import announce_chats
 from storage.tables import links, session_checks, webhook_events
 
 #: Which states a webhook may move a link out of. A late "completed" after "expired" or a
@@ -472,7 +473,11 @@ class Events:
             if moved.rowcount != 1:
                 return CheckOutcome.UNCHANGED, link
             kind = _NOTIFY.get(target)
-            if kind is not None:
+            if kind is NotificationKind.PAID:
+                # Announced where the shop wants it, once per chat.
+                for chat_id in announce_chats(conn, link.shop_id, link.chat_id):
+                    queue(conn, link, kind, now, chat_id=chat_id)
+            elif kind is not None:
                 queue(conn, link, kind, now)
             if link.card_message_id is not None or unknown:
                 # An unknown link's card may not exist yet: then this one is sent new.

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Select, Update, and_, case, func, or_, select
 
 from storage.common import insert, link_of, utcnow
 from storage.database import Database
-from storage.models import DaySummary, Link, LinkStatus, NewLink, Notification
+from storage.models import DaySummary, Link, LinkStatus, NewLink, Notification, Scope
 from storage.outbox import claim_card
 from storage.tables import links
 
@@ -51,6 +51,13 @@ def _activate(
     )
 
 
+def _in(scope: Scope) -> Any:
+    """The links of a scope: the shop's, and of one member for staff."""
+    if scope.user_id is None:
+        return links.c.shop_id == scope.shop_id
+    return and_(links.c.shop_id == scope.shop_id, links.c.user_id == scope.user_id)
+
+
 def _fetch_link(conn: Connection, query: Select[Any]) -> Link | None:
     row = conn.execute(query).first()
     return link_of(row) if row is not None else None
@@ -70,6 +77,8 @@ class Links:
         statement = (
             insert(self._db.dialect, links)
             .values(
+                shop_id=new.shop_id,
+                member_name=new.member_name,
                 short_ref=new.short_ref,
                 reference_id=new.reference_id,
                 chat_id=new.chat_id,
@@ -251,10 +260,10 @@ class Links:
         return await self._db.transaction(write)
 
     async def page_of_links(
-        self, chat_id: int, *, waiting_only: bool, offset: int, limit: int
+        self, scope: Scope, *, waiting_only: bool, offset: int, limit: int
     ) -> tuple[list[Link], int]:
-        """A page of the chat's links, newest first, and how many there are in all."""
-        condition = links.c.chat_id == chat_id
+        """A page of the scope's links, newest first, and how many there are in all."""
+        condition = _in(scope)
         if waiting_only:
             condition = and_(condition, links.c.status == LinkStatus.ACTIVE.value)
         else:
@@ -275,14 +284,14 @@ class Links:
 
         return await self._db.read(read)
 
-    async def day_summary(self, chat_id: int, start: datetime, end: datetime) -> DaySummary:
+    async def day_summary(self, scope: Scope, start: datetime, end: datetime) -> DaySummary:
         """Paid between ``start`` and ``end``, and what is still waiting now."""
 
         def read(conn: Connection) -> tuple[Any, Any]:
             paid = conn.execute(
                 select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
                     and_(
-                        links.c.chat_id == chat_id,
+                        _in(scope),
                         links.c.status == LinkStatus.COMPLETED.value,
                         links.c.paid_at >= start,
                         links.c.paid_at < end,
@@ -292,7 +301,7 @@ class Links:
             waiting = conn.execute(
                 select(func.count(), func.coalesce(func.sum(links.c.amount_minor), 0)).where(
                     and_(
-                        links.c.chat_id == chat_id,
+                        _in(scope),
                         links.c.status == LinkStatus.ACTIVE.value,
                     )
                 )
@@ -308,13 +317,13 @@ class Links:
         )
 
     async def links_created_between(
-        self, chat_id: int, start: datetime, end: datetime
+        self, scope: Scope, start: datetime, end: datetime
     ) -> list[Link]:
         query = (
             select(links)
             .where(
                 and_(
-                    links.c.chat_id == chat_id,
+                    _in(scope),
                     links.c.created_at >= start,
                     links.c.created_at < end,
                     links.c.status != LinkStatus.DRAFT.value,

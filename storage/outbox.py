@@ -12,19 +12,27 @@ from sqlalchemy import Connection, and_, case, or_, select, update
 from storage.common import claim, earliest, insert, link_of, utcnow
 from storage.database import Database
 from storage.models import Link, Notification, NotificationKind, NotificationStatus
-from storage.tables import links, outbox
+from storage.tables import links, outbox, shops
 
 _CARDS_LAST = case((outbox.c.kind == NotificationKind.CARD.value, 1), else_=0)
 
 
-def queue(conn: Connection, link: Link, kind: NotificationKind, now: datetime) -> None:
-    """Queue a notification, in the caller's transaction. A message is queued once; a card
+def queue(
+    conn: Connection,
+    link: Link,
+    kind: NotificationKind,
+    now: datetime,
+    *,
+    chat_id: int | None = None,
+) -> None:
+    """Queue a notification for ``chat_id`` (default: the chat the link was made in), in
+    the caller's transaction. A message is queued once per chat; a card
     edit queued again is made due again, one generation newer: the card is drawn from the
     link's state when it is sent, so it always shows the newest."""
     stmt = insert(conn.dialect.name, outbox)
     if kind is NotificationKind.CARD:
         stmt = stmt.on_conflict_do_update(
-            index_elements=[outbox.c.link_id, outbox.c.kind],
+            index_elements=[outbox.c.link_id, outbox.c.kind, outbox.c.chat_id],
             set_={
                 "status": NotificationStatus.PENDING.value,
                 "next_attempt_at": stmt.excluded.next_attempt_at,
@@ -40,7 +48,7 @@ def queue(conn: Connection, link: Link, kind: NotificationKind, now: datetime) -
         {
             "link_id": link.id,
             "kind": kind.value,
-            "chat_id": link.chat_id,
+            "chat_id": link.chat_id if chat_id is None else chat_id,
             "status": NotificationStatus.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
@@ -62,7 +70,7 @@ def claim_card(conn: Connection, link: Link, now: datetime, until: datetime) -> 
         outbox.c.claimed_until.is_(None), outbox.c.claimed_until < stmt.excluded.created_at
     )
     stmt = stmt.on_conflict_do_update(
-        index_elements=[outbox.c.link_id, outbox.c.kind],
+        index_elements=[outbox.c.link_id, outbox.c.kind, outbox.c.chat_id],
         set_={
             "status": NotificationStatus.PENDING.value,
             "next_attempt_at": stmt.excluded.next_attempt_at,
@@ -279,7 +287,8 @@ class Outbox:
         return await self._db.transaction(write)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> tuple[int, int]:
-        """A group became a supergroup with a new id: its links and notifications follow.
+        """A group became a supergroup with a new id: its links, its notifications and its
+        shop (if it is a shop's group) follow.
 
         Unsent notifications (pending or failed) are made due at once in the new chat. The
         cards stay behind in the old group (message ids do not carry over): links forget
@@ -321,6 +330,12 @@ class Outbox:
                 update(outbox)
                 .where(outbox.c.chat_id == old_chat_id)
                 .values(chat_id=new_chat_id)  # what was sent, for the record
+            )
+            # A shop's group stays its group.
+            conn.execute(
+                update(shops)
+                .where(shops.c.group_chat_id == old_chat_id)
+                .values(group_chat_id=new_chat_id, updated_at=now)
             )
             return int(moved.rowcount), int(queued.rowcount)
 

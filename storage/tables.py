@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -52,10 +54,63 @@ metadata = MetaData(
     }
 )
 
+#: A shop: its settings, changed from the chat (``/settings``). One row per shop.
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("link_expiry_seconds", Integer, nullable=False),
+    Column("confirm_above_minor", BigInteger, nullable=True),  # NULL: never asks
+    Column("confirm_below_minor", BigInteger, nullable=True),  # NULL: never asks
+    Column("payment_channels", Text, nullable=True),  # comma-separated; NULL: all
+    Column("announce_to", String(8), nullable=True),  # NULL: both with a group, else member
+    Column("group_chat_id", BigInteger, nullable=True, unique=True),
+    # False for the shop an upgrade made from an older database: its settings are taken from
+    # the environment at the next start, as a new shop's are.
+    Column("seeded", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The people of a shop. A removed member's row stays (``removed_at``): their links keep a name.
+members = Table(
+    "members",
+    metadata,
+    Column("shop_id", Integer, ForeignKey("shops.id"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("role", String(8), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("source", String(8), nullable=False),  # env, claim, invite
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime, nullable=True),
+    Index(None, "user_id"),
+)
+
+#: One-time codes: ``/invite`` links (``join_``) and the claim link (``claim_``). Only the
+#: SHA-256 of a code is stored, so the table leaks no usable link.
+invites = Table(
+    "invites",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
+    Column("kind", String(8), nullable=False),  # join, claim
+    Column("role", String(8), nullable=False),
+    Column("created_by", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),  # NULL: until used
+    Column("used_by", BigInteger, nullable=True),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
 links = Table(
     "links",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop_id", Integer, ForeignKey("shops.id"), nullable=False),
     Column("short_ref", String(16), nullable=False, unique=True),
     Column("reference_id", String(64), nullable=False, unique=True),
     Column("chat_id", BigInteger, nullable=False),
@@ -77,8 +132,10 @@ links = Table(
     Column("last_checked_at", UTCDateTime, nullable=True),
     Column("card_message_id", BigInteger, nullable=True),
     Column("return_token", String(64), nullable=True, unique=True),
-    Column("merchant_name", String(128), nullable=True),
+    Column("merchant_name", String(128), nullable=True),  # the shop's name, for customers
+    Column("member_name", String(128), nullable=True),  # who made it
     Index(None, "chat_id", "created_at"),
+    Index(None, "shop_id", "created_at"),
     Index(None, "user_id", "created_at"),
     Index(None, "status", "expires_at"),
 )
@@ -112,7 +169,8 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
-    UniqueConstraint("link_id", "kind"),
+    # A payment is announced once per chat; a link has one card.
+    UniqueConstraint("link_id", "kind", "chat_id"),
     Index(None, "status", "next_attempt_at"),
 )
 

@@ -4,23 +4,55 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, select
 
-from storage import Database, Events, Link, Links, NotificationStatus, Outbox, Users, utcnow
+from storage import (
+    Database,
+    Events,
+    Link,
+    Links,
+    NotificationStatus,
+    Outbox,
+    Shop,
+    Shops,
+    ShopSeed,
+    Users,
+    utcnow,
+)
 from storage.common import link_of
 from storage.tables import links, outbox, session_checks, webhook_events
 
+#: A shop as a first start with the default settings makes it.
+TEST_SHOP = ShopSeed(
+    name="Warung Test",
+    currency="IDR",
+    country="ID",
+    timezone="Asia/Jakarta",
+    link_expiry=timedelta(hours=24),
+    confirm_above_minor=10_000_000,
+    confirm_below_minor=1_000,
+)
 
-class Store(Links, Events, Outbox, Users):
+
+class Store(Links, Events, Outbox, Users, Shops):
     """The bot's stores in one, so a test reaches any of them as ``store.<method>``. The
     stores share their constructor and their state (the database and the clock)."""
 
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
         self._clock = clock
+
+    async def a_shop(self) -> Shop:
+        """The database's shop (the bot's, or :data:`TEST_SHOP` in a bare database)."""
+        return await self.ensure_shop(TEST_SHOP)
+
+    async def connect(self, chat_id: int) -> Shop:
+        """Make ``chat_id`` the shop's group, as an owner's /connect there does."""
+        shop = await self.a_shop()
+        return await self.connect_group(shop.id, chat_id)
 
     async def _link_where(self, *where: Any) -> Link | None:
         query = select(links).where(*where)

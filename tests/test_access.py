@@ -17,7 +17,7 @@ GROUP = -4001  # a group where MERCHANT takes payments and STRANGER is a member
 
 def refused(tg: FakeTelegram, callback_id: str) -> bool:
     answer = tg.answered_callbacks[callback_id]
-    return "not allowed" in answer.get("text", "") and answer.get("show_alert") == "true"
+    return "team only" in answer.get("text", "") and answer.get("show_alert") == "true"
 
 
 def edits_of(tg: FakeTelegram, message: Sent) -> int:
@@ -29,6 +29,7 @@ def edits_of(tg: FakeTelegram, message: Sent) -> int:
 async def test_a_stranger_in_the_group_cannot_touch_the_merchants_card(
     paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
 ) -> None:
+    await repo_of(paybot).connect(GROUP)
     card = await say(tg, "/pay 150000 kopi susu", chat_id=GROUP, user_id=MERCHANT)
     ref = ref_of(card)
     mark = tg.mark()
@@ -49,8 +50,7 @@ async def test_a_stranger_in_the_group_cannot_touch_the_merchants_card(
     )
     for command in commands:
         reply = await say(tg, command, chat_id=GROUP, user_id=STRANGER)
-        assert "not allowed" in (reply.text or ""), command
-        assert str(STRANGER) in (reply.text or "")
+        assert "team only" in (reply.text or ""), command
         assert ref not in (reply.text or ""), command
         assert "150.000" not in (reply.text or ""), command
         assert tg.buttons(reply) == []
@@ -59,12 +59,12 @@ async def test_a_stranger_in_the_group_cannot_touch_the_merchants_card(
         query_id = tg.push_inline_query(STRANGER, text)
         await tg.wait_for(lambda q=query_id: q in tg.inline_answers)  # type: ignore[misc]
         assert json.loads(tg.inline_answers[query_id]["results"]) == []
-    # A command for another bot in the group is not ours to answer; /start and /help stay
-    # open (they show the stranger's id for the operator).
+    # A command for another bot in the group is not ours to answer; /start stays open (it
+    # says how to join).
     mark = tg.mark()
     tg.push_message(GROUP, "/links@some_other_bot", user_id=STRANGER)
     start = await say(tg, "/start", chat_id=GROUP, user_id=STRANGER)
-    assert str(STRANGER) in (start.text or "")
+    assert "ask the shop's owner for an invite link" in (start.text or "")
     assert tg.outbox[mark:] == [start]
 
     assert edits_of(tg, card) == 0
@@ -78,6 +78,7 @@ async def test_a_stranger_in_the_group_cannot_touch_the_merchants_card(
 async def test_a_stranger_cannot_discard_or_confirm_the_merchants_draft(
     paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
 ) -> None:
+    await repo_of(paybot).connect(GROUP)
     draft = await say(tg, "/pay 25jt laptop", chat_id=GROUP, user_id=MERCHANT)
     assert "Make a link for Rp25.000.000?" in (draft.text or "")
     ref = ref_of(draft)
@@ -117,7 +118,7 @@ async def test_malformed_buttons_get_a_polite_answer(
         assert "no longer valid" in text, (data, text)
     for data in forged[1:4]:  # a stranger's forged data is refused first
         callback = await press(tg, card, data, user_id=STRANGER)
-        assert "not allowed" in tg.answered_callbacks[callback].get("text", "")
+        assert "team only" in tg.answered_callbacks[callback].get("text", "")
     assert edits_of(tg, card) == 0
     assert not any(r.path.endswith("/cancel") for r in xendit.requests)
     assert not [m for m in tg.messages(MERCHANT) if "went wrong" in (m.text or "")]

@@ -283,7 +283,18 @@ async def _question(repo: Store, chat_id: int, card: int, amounts: list[int]) ->
     for n, amount in enumerate(amounts):
         ref = f"Q{card:03d}{n:02d}X"[:8].ljust(8, "X")
         link = await repo.create_link(
-            NewLink(ref, f"pb-{ref}", chat_id, chat_id, "en", amount, "IDR", None, draft=True)
+            NewLink(
+                ref,
+                f"pb-{ref}",
+                chat_id,
+                chat_id,
+                "en",
+                amount,
+                "IDR",
+                None,
+                draft=True,
+                shop_id=(await repo.a_shop()).id,
+            )
         )
         await repo.set_card_message(link.id, card)
         ids.append(link.id)

@@ -39,6 +39,7 @@ def went_wrong(tg: FakeTelegram, chat_id: int = MERCHANT) -> list[str]:
 async def test_a_group_that_becomes_a_supergroup_keeps_its_links(
     paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
 ) -> None:
+    await repo_of(paybot).connect(GROUP)
     card = await say(tg, "/pay 150000 kopi susu", chat_id=GROUP, user_id=MERCHANT)
     ref = ref_of(card)
     sid = session_id_of(xendit)
@@ -55,6 +56,7 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_links(
     assert link.chat_id == SUPERGROUP
     assert link.status is LinkStatus.CANCELED
     assert link.card_message_id is None  # the card stayed in the old group
+    assert (await repo_of(paybot).a_shop()).group_chat_id == SUPERGROUP  # still the shop's
     # Nothing was sent to the old id, and no message of the new chat was edited.
     assert not [c for c in tg.calls if c.params.get("chat_id") == str(GROUP) and c.status != 200]
     assert not [m for m in tg.outbox if m.chat_id == SUPERGROUP and m.method != "sendMessage"]
@@ -63,6 +65,7 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_links(
 async def test_a_payment_announced_to_a_migrated_group_reaches_the_supergroup(
     paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
 ) -> None:
+    await repo_of(paybot).connect(GROUP)
     card = await say(tg, "/pay 150000 kopi susu", chat_id=GROUP, user_id=MERCHANT)
     sid = session_id_of(xendit)
     tg.migrated_chats[GROUP] = SUPERGROUP  # the bot never saw the service messages
@@ -83,6 +86,7 @@ async def test_a_payment_announced_to_a_migrated_group_reaches_the_supergroup(
     assert [m.method for m in tg.outbox if m.chat_id == SUPERGROUP] == ["sendMessage"]
     links = await say(tg, "/links", chat_id=SUPERGROUP, user_id=MERCHANT)
     assert ref_of(card) in (links.text or "")
+    assert (await repo.a_shop()).group_chat_id == SUPERGROUP  # the group stays the shop's
 
 
 # -- a merchant who blocked the bot comes back -----------------------------------------------

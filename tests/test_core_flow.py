@@ -45,14 +45,20 @@ async def make_link(tg: FakeTelegram, xendit: FakeXendit, text: str = "/pay 1500
 # -- /start, /help, commands -----------------------------------------------------------------
 
 
-async def test_start_greets_with_the_user_id_and_help_lists_the_commands(
+async def test_start_greets_a_member_and_help_lists_the_commands(
     paybot: Paybot, tg: FakeTelegram
 ) -> None:
-    start = await say(tg, "/start", chat_id=STRANGER)
+    start = await say(tg, "/start")
     assert start.text is not None
     assert start.text.startswith("👋 <b>Hi Budi!</b> I make payment links for your shop.")
     assert "/pay 150000 kopi susu" in start.text
-    assert start.text.endswith(f"Your Telegram ID: <code>{STRANGER}</code>")
+    assert start.text.endswith(f"Your Telegram ID: <code>{MERCHANT}</code>")
+    # A stranger learns how to join, and nothing of the shop.
+    stranger = await say(tg, "/start", chat_id=STRANGER)
+    assert stranger.text == (
+        "Sorry, this bot takes payments for a shop's team only.\n"
+        "To join, ask the shop's owner for an invite link and open it."
+    )
     # /help is the command list: how to use /pay, then the others; not the greeting again.
     help_ = await say(tg, "/help")
     assert help_.text is not None
@@ -67,10 +73,7 @@ async def test_start_greets_with_the_user_id_and_help_lists_the_commands(
     theirs = await say(tg, "/help", chat_id=STRANGER)
     assert theirs.text is not None
     assert theirs.text.startswith("<b>How to use /pay</b>")
-    assert theirs.text.endswith(
-        f"Your Telegram ID is <code>{STRANGER}</code>: send it to the person who runs the "
-        "bot so they can add you."
-    )
+    assert theirs.text.endswith("To join, ask the shop's owner for an invite link and open it.")
 
 
 async def test_unknown_text_and_commands_get_a_hint_to_help(
@@ -95,6 +98,7 @@ async def test_in_groups_only_commands_addressed_to_the_bot_get_the_hint(
     paybot: Paybot, tg: FakeTelegram
 ) -> None:
     group = -4003
+    await repo_of(paybot).connect(group)
     mark = tg.mark()
     for text in ("selamat pagi", "/foo", "/foo@some_other_bot"):
         tg.push_message(group, text, user_id=MERCHANT)
@@ -302,13 +306,13 @@ async def test_configurable_maximum(
     assert xendit.requests == []
 
 
-async def test_a_stranger_is_refused_politely_with_their_id(
+async def test_a_stranger_is_refused_politely_with_how_to_join(
     paybot: Paybot, tg: FakeTelegram, xendit: FakeXendit
 ) -> None:
     reply = await say(tg, "/pay 150000 kopi", chat_id=STRANGER)
     assert reply.text is not None
-    assert "not allowed" in reply.text
-    assert str(STRANGER) in reply.text
+    assert "team only" in reply.text
+    assert "invite link" in reply.text
     assert xendit.requests == []
 
 

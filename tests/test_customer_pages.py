@@ -66,7 +66,7 @@ async def test_waiting_page_offers_the_pay_button_and_refreshes_itself(
     assert "Waiting for payment" in page
     assert "Rp150.000" in page
     assert "kopi susu" in page
-    assert "Budi" in page  # the merchant's name, as Telegram knows it
+    assert "PayBot" in page  # the shop's name: SHOP_NAME unset, the bot's own name
     assert f'href="{session["payment_link_url"]}"' in page
     assert '<meta http-equiv="refresh"' in page
     # Small, self-contained, readable without JavaScript.

@@ -19,11 +19,11 @@ from bot.payments import (
     LinkNotCreated,
     LinkNotFound,
     LinkNotSaved,
-    NotAllowed,
     WebhookNotStored,
     WebhookRejected,
 )
 from bot.reports import PeriodError
+from bot.team import OwnersOnly
 from bot.telegram.pay import BadExpiry
 from bot.xendit import XenditError, XenditTimeout
 
@@ -68,7 +68,7 @@ def test_every_outcome_and_failure_has_its_message() -> None:
 @pytest.mark.parametrize(
     ("problem", "placeholder"),
     [
-        (NotAllowed(7), {"user_id"}),
+        (OwnersOnly(), set()),
         (DescriptionTooLong(1000), {"max"}),
         (LinkNotSaved("AB12"), set()),
         (LinkNotFound("AB12"), {"ref"}),
@@ -81,7 +81,7 @@ def test_a_problem_names_its_message_and_fills_it(problem: Problem, placeholder:
 
 
 def test_one_exception_tree() -> None:
-    for error in (NotAllowed, DescriptionTooLong, LinkNotCreated, LinkNotSaved, LinkNotFound):
+    for error in (OwnersOnly, DescriptionTooLong, LinkNotCreated, LinkNotSaved, LinkNotFound):
         assert issubclass(error, Problem)
     for error in (AmountError, PeriodError, BadExpiry):
         assert issubclass(error, Problem)

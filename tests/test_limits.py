@@ -29,7 +29,6 @@ from bot.views import (
 from storage import (
     Database,
     NewLink,
-    Notification,
     NotificationStatus,
     SessionTruth,
 )
@@ -182,7 +181,17 @@ async def test_summaries_split_by_size(database_url: str) -> None:
         for n in range(90):
             ref = f"SPLIT{n:03d}"
             link = await repo.create_link(
-                NewLink(ref, f"pb-{ref}", MERCHANT, MERCHANT, "en", 10_000, "IDR", "&" * 1000)
+                NewLink(
+                    ref,
+                    f"pb-{ref}",
+                    MERCHANT,
+                    MERCHANT,
+                    "en",
+                    10_000,
+                    "IDR",
+                    "&" * 1000,
+                    shop_id=(await repo.a_shop()).id,
+                )
             )
             sid = f"ps-split-{n:03d}-0000000000000000"
             await repo.activate_link(
@@ -195,16 +204,16 @@ async def test_summaries_split_by_size(database_url: str) -> None:
                 sid, f"pb-{ref}", "COMPLETED", 10_000, "IDR", None, datetime.now(UTC)
             )
             await repo.apply_session_truth(link.id, truth)
-        tz = ZoneInfo("Asia/Jakarta")
 
-        def summarise(notes: list[Notification]) -> Delivery:
-            return summary(notes, tz)
+        async def zone_of(shop_id: int) -> ZoneInfo:
+            return ZoneInfo("Asia/Jakarta")
 
         worker = NotificationWorker(
             repo,
             Recorder(),
-            lambda note: notification(note, tz),
-            summarise,
+            notification,
+            summary,
+            zone_of,
             max_summary=1000,
             pacing=Pacing(private_interval=0.0),
         )

@@ -189,7 +189,7 @@ async def test_a_stranger_cannot_cancel(
 ) -> None:
     card = await say(tg, "/pay 150000")
     callback = await press(tg, card, f"cancel:{ref_of(card)}", user_id=STRANGER)
-    assert "not allowed" in tg.answered_callbacks[callback]["text"]
+    assert "team only" in tg.answered_callbacks[callback]["text"]
     assert not any(r.path.endswith("/cancel") for r in xendit.requests)
 
 
@@ -398,7 +398,7 @@ async def test_export_sends_a_csv_document(
 async def test_management_commands_refuse_strangers(paybot: Paybot, tg: FakeTelegram) -> None:
     for command in ("/links", "/unpaid", "/today", "/export", "/status ABC", "/cancel ABC"):
         reply = await say(tg, command, chat_id=STRANGER)
-        assert "not allowed" in (reply.text or ""), command
+        assert "team only" in (reply.text or ""), command
 
 
 # -- language --------------------------------------------------------------------------------

@@ -322,6 +322,7 @@ async def test_webhook_batches_in_opposite_orders_on_two_instances_do_not_deadlo
                     amount_minor=10_000 + i,
                     currency="IDR",
                     description=None,
+                    shop_id=(await repos[0].a_shop()).id,
                 )
             )
             await repos[0].activate_link(

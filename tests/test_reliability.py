@@ -476,7 +476,17 @@ async def test_a_card_edit_queued_while_the_last_one_is_sent_is_not_lost(
     try:
         repo = Store(db)
         link = await repo.create_link(
-            NewLink("CARDRACE", "pb-cardrace", 1, 1, "en", 1000, "IDR", None)
+            NewLink(
+                "CARDRACE",
+                "pb-cardrace",
+                1,
+                1,
+                "en",
+                1000,
+                "IDR",
+                None,
+                shop_id=(await repo.a_shop()).id,
+            )
         )
         link = await repo.activate_link(
             link.id,

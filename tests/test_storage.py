@@ -45,6 +45,7 @@ async def test_a_new_link_is_handed_back_exactly_as_stored(database_url: str, dr
                 draft=draft,
                 return_token="tok-123",
                 merchant_name="Warung Bu Sri",
+                shop_id=(await repo.a_shop()).id,
             )
         )
         stored = await repo.get_link(made.id)
@@ -177,7 +178,17 @@ async def test_a_batch_of_session_webhooks_gets_each_its_outcome_and_one_check_p
 
         async def link(n: int, *, with_session: bool = True) -> None:
             made = await repo.create_link(
-                NewLink(f"WH{n:06d}", f"pb-WH{n:06d}", 1001, 1001, "en", 10_000 * n, "IDR", None)
+                NewLink(
+                    f"WH{n:06d}",
+                    f"pb-WH{n:06d}",
+                    1001,
+                    1001,
+                    "en",
+                    10_000 * n,
+                    "IDR",
+                    None,
+                    shop_id=(await repo.a_shop()).id,
+                )
             )
             ids[n] = made.id
             if with_session:
@@ -275,7 +286,17 @@ async def test_a_duplicate_webhook_queues_a_check_while_its_link_may_still_move(
         ids: dict[str, int] = {}
         for name in ("ACTIVE", "PAID", "EXPIRED", "CANCELED"):
             made = await repo.create_link(
-                NewLink(name, f"pb-{name}", 1001, 1001, "en", 10_000, "IDR", None)
+                NewLink(
+                    name,
+                    f"pb-{name}",
+                    1001,
+                    1001,
+                    "en",
+                    10_000,
+                    "IDR",
+                    None,
+                    shop_id=(await repo.a_shop()).id,
+                )
             )
             await repo.activate_link(
                 made.id,

@@ -116,9 +116,9 @@ async def test_without_a_configured_secret_one_is_derived_from_the_token(
         xendit_callback_token=CALLBACK_TOKEN,
     )
     assert again.effective_telegram_webhook_secret.get_secret_value() == secret
-    reply = await say_via_webhook(app, tg, "/start", chat_id=STRANGER, secret=secret)
+    reply = await say_via_webhook(app, tg, "/start", chat_id=MERCHANT, secret=secret)
     assert reply.text is not None
-    assert str(STRANGER) in reply.text
+    assert str(MERCHANT) in reply.text
 
 
 async def test_healthz_reports_webhook_mode(webhook_bot: Paybot) -> None:
@@ -135,13 +135,13 @@ async def test_start_posted_with_the_secret_gets_the_normal_reply(
 ) -> None:
     mark = tg.mark()
     status, body = await post_update(
-        webhook_bot, telegram_update(tg, STRANGER, "/start"), secret=SECRET
+        webhook_bot, telegram_update(tg, MERCHANT, "/start"), secret=SECRET
     )
     assert (status, body) == (200, "")  # at once, and no "method" for Telegram to run
-    reply = await tg.wait_message(STRANGER, since=mark)
+    reply = await tg.wait_message(MERCHANT, since=mark)
     assert reply.text is not None
     assert "/pay 150000 kopi susu" in reply.text
-    assert str(STRANGER) in reply.text
+    assert str(MERCHANT) in reply.text
     assert tg.calls_for("getUpdates") == []
 
 

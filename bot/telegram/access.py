@@ -2,28 +2,37 @@
 
 The guard is a ``TypeHandler(Update, ...)`` in handler group -1 (python-telegram-bot's own
 pattern): it runs before any handler of group 0 for every kind of update and raises
-``ApplicationHandlerStop`` for a user who is not in ``ALLOWED_USER_IDS``, after a polite
-refusal. Handlers behind it never check access themselves.
+``ApplicationHandlerStop`` after a polite refusal for anybody who is not an active member of
+the shop, and for members in a group that is not the shop's. Handlers behind it never check
+membership again; what a member's role allows is the services' business (owners act on the
+shop's links, staff on their own).
 
-Open to everybody: ``/start`` and ``/help`` (they show the user's id, for the operator to allow
-them) and ``/language`` with its buttons (a user's own setting).
+Open to everybody: ``/start`` (also how invites and the claim link arrive), ``/help`` and
+``/language`` with its buttons (a user's own setting). In a group that is not the shop's,
+members may also ``/connect`` it (owners) or ask ``/disconnect``.
 """
 
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import i18n
-from bot.languages import Languages
-from bot.payments import PaymentService
-from bot.telegram.common import toast
+from bot.telegram.common import People, toast
 
 #: Commands anybody may use.
 OPEN_COMMANDS = frozenset({"start", "help", "language", "bahasa"})
+#: Commands a member may use in a group that is not (yet) the shop's.
+GROUP_SETUP_COMMANDS = frozenset({"connect", "disconnect"})
 #: Callback data prefixes anybody may press (the /language buttons).
 OPEN_CALLBACKS = ("lang:",)
+#: Commands of ours that a refusal answers in a group even when not addressed ``/x@bot`` (a
+#: group may have other bots, whose commands are not ours to refuse).
+OUR_COMMANDS = frozenset(
+    {"pay", "links", "unpaid", "status", "cancel", "today", "export", "settings", "team"}
+    | {"invite", "connect", "disconnect"}
+)
 
 
 def command_of(message: Message | None, bot_username: str | None) -> str | None:
@@ -39,39 +48,64 @@ def command_of(message: Message | None, bot_username: str | None) -> str | None:
 
 
 class AccessGuard:
-    def __init__(self, payments: PaymentService, languages: Languages) -> None:
-        self._payments = payments
-        self._languages = languages
+    def __init__(self, people: People) -> None:
+        self._people = people
 
     async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Let allowed merchants through; refuse anybody else, once, for every update kind."""
-        user = update.effective_user
-        if user is not None and self._payments.is_allowed(user.id):
-            return
+        """Let the shop's members through, in private and in the shop's group; refuse
+        anybody else, once, for every update kind."""
+        user, chat = update.effective_user, update.effective_chat
         if user is None:  # channel posts, polls: nothing of ours
             raise ApplicationHandlerStop
         message = update.message or update.edited_message
         command = command_of(message, context.bot.username)
-        if command in OPEN_COMMANDS:
-            return
         query = update.callback_query
-        if query is not None and (query.data or "").startswith(OPEN_CALLBACKS):
+        open_button = query is not None and (query.data or "").startswith(OPEN_CALLBACKS)
+        if command in OPEN_COMMANDS or open_button:
             return
-        language = await self._languages.of(user.id, user.language_code)
-        refusal = i18n.text(language, "not_allowed", user_id=user.id)
+        found = await self._people.membership(user.id)
+        if found is not None:
+            shop, member = found
+            if user.full_name and user.full_name[:128] != member.name:
+                await self._people.team.rename(member, user.full_name)
+                self._people.forget(user.id)
+            if chat is None or chat.type == ChatType.PRIVATE or chat.id == shop.group_chat_id:
+                return
+            if command in GROUP_SETUP_COMMANDS or update.my_chat_member is not None:
+                return
+            # A group that is not the shop's: members act in it once an owner connects it.
+            await self._refuse(update, message, command, "group_not_connected")
+            raise ApplicationHandlerStop
+        await self._refuse(update, message, command, "not_allowed")
+        raise ApplicationHandlerStop
+
+    async def _refuse(
+        self, update: Update, message: Message | None, command: str | None, key: str
+    ) -> None:
+        user = update.effective_user
+        assert user is not None
+        language = await self._people.language(update)
+        refusal = i18n.text(language, key, user_id=user.id)
+        query = update.callback_query
         if query is not None:
             await query.answer(toast(refusal), show_alert=True)
         elif update.inline_query is not None:
             await update.inline_query.answer([], cache_time=0, is_personal=True)
-        elif message is not None and command is not None:
+        elif message is not None and command is not None and self._ours(message, command):
             await message.reply_text(refusal, parse_mode=ParseMode.HTML, do_quote=False)
-        raise ApplicationHandlerStop
+
+    @staticmethod
+    def _ours(message: Message, command: str) -> bool:
+        """A command for this bot: in a private chat any, in a group one of ours or one
+        addressed to us."""
+        if message.chat.type == ChatType.PRIVATE or command in OUR_COMMANDS:
+            return True
+        return "@" in (message.text or "").split(maxsplit=1)[0]
 
     async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any button no other handler takes: an old keyboard, or data we never made."""
         query = update.callback_query
         if query is None:
             return
-        user = query.from_user
-        language = await self._languages.of(user.id, user.language_code)
+        language = await self._people.language(update)
         await query.answer(toast(i18n.text(language, "button_stale")))

@@ -19,11 +19,12 @@ from telegram.ext import (
 
 from bot import i18n, views
 from bot.errors import Problem
-from bot.languages import Languages
-from bot.payments import LinkNotFound, NotAllowed, PaymentPolicy
+from bot.money import get_currency
+from bot.payments import LinkNotFound, PaymentService
+from bot.team import OwnersOnly
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
-from bot.telegram.common import answer, edit, send, toast
+from bot.telegram.common import People, answer, edit, send, toast
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -109,9 +110,9 @@ class ErrorReplies:
     :class:`Problem` propagate: the user reads it in their words. Anything else is a fault:
     ``internal_error``, and a traceback in the log."""
 
-    def __init__(self, languages: Languages, policy: PaymentPolicy) -> None:
-        self._languages = languages
-        self._policy = policy
+    def __init__(self, people: People, payments: PaymentService) -> None:
+        self._people = people
+        self._payments = payments
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a problem as the handler would have; log and apologise for anything else."""
@@ -137,15 +138,21 @@ class ErrorReplies:
         )
         if user is None:
             return
-        language = await self._languages.of(user.id, user.language_code)
-        policy = self._policy
-        reply = Reply(views.problem(language, problem, policy.currency, policy.max_amount))
+        language = await self._people.language(update)
+        merchant = await self._people.merchant(update)
+        if merchant is not None:
+            rules = self._payments.rules(merchant.shop)
+            currency, max_amount = rules.currency, rules.max_amount
+        else:
+            currency = get_currency("IDR")
+            max_amount = self._payments.policy.max_amounts[currency.code]
+        reply = Reply(views.problem(language, problem, currency, max_amount))
         if query is None:
             if message is not None:
                 await answer(message, reply)
-        elif isinstance(problem, (LinkNotFound, NotAllowed)):
+        elif isinstance(problem, (LinkNotFound, OwnersOnly)):
             # About the button itself: a toast; a refusal stays until dismissed.
-            await query.answer(toast(reply.text), show_alert=isinstance(problem, NotAllowed))
+            await query.answer(toast(reply.text), show_alert=isinstance(problem, OwnersOnly))
         else:
             # What the button did went wrong: said in the chat, under the card. A draft's
             # question (Yes) is settled by it: the answer takes the question's place.
@@ -186,4 +193,4 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
         )
 
 
-__all__ = ["ErrorReplies", "Languages", "on_error", "register", "set_commands"]
+__all__ = ["ErrorReplies", "on_error", "register", "set_commands"]

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import i18n
 from bot.languages import Languages
-from bot.telegram.common import answer, edit, merchant_of
+from bot.telegram.common import answer, edit
 from bot.views import Button, Reply
 
 
@@ -17,15 +17,16 @@ class LanguageCommands:
 
     async def choose(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Offer the languages as buttons."""
-        merchant = await merchant_of(update, self._languages)
-        if merchant is None or update.effective_message is None:
+        user = update.effective_user
+        if user is None or update.effective_message is None:
             return
+        language = await self._languages.of(user.id, user.language_code)
         buttons = tuple(
             Button(name, callback=f"lang:{code}") for code, name in i18n.LANGUAGE_NAMES.items()
         )
         await answer(
             update.effective_message,
-            Reply(i18n.text(merchant.language, "language_prompt"), (buttons,)),
+            Reply(i18n.text(language, "language_prompt"), (buttons,)),
         )
 
     async def chosen(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

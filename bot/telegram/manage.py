@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import i18n, views
-from bot.languages import Languages
 from bot.payments import Merchant, PaymentService
 from bot.reports import Reports, parse_period
-from bot.telegram.common import answer, edit, merchant_of, toast
+from bot.team import OwnersOnly
+from bot.telegram.common import People, answer, edit, toast
 from bot.views import Reply
 from bot.xendit import XenditError
 from storage import utcnow
@@ -26,19 +25,17 @@ class ManageCommands:
         self,
         payments: PaymentService,
         reports: Reports,
-        languages: Languages,
-        tz: ZoneInfo,
+        people: People,
     ) -> None:
         self._payments = payments
         self._reports = reports
-        self._languages = languages
-        self._tz = tz
+        self._people = people
 
     async def _merchant(self, update: Update) -> Merchant | None:
         """The merchant asking (the access guard in front of every handler let them in)."""
         if update.effective_message is None:
             return None
-        return await merchant_of(update, self._languages)
+        return await self._people.merchant(update)
 
     async def _page(self, merchant: Merchant, *, waiting_only: bool, offset: int) -> Reply:
         page, total = await self._payments.page_of_links(
@@ -51,7 +48,7 @@ class ManageCommands:
             offset=offset,
             page_size=PAGE_SIZE,
             waiting_only=waiting_only,
-            tz=self._tz,
+            tz=merchant.shop.tz,
         )
 
     async def links(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,7 +68,7 @@ class ManageCommands:
     async def links_page(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The ◀ / ▶ buttons under /links and /unpaid."""
         query = update.callback_query
-        merchant = await merchant_of(update, self._languages)
+        merchant = await self._people.merchant(update)
         if query is None or query.data is None or merchant is None:
             return
         _, kind, offset = query.data.split(":")
@@ -102,16 +99,18 @@ class ManageCommands:
             link = await self._payments.refresh(merchant, ref)
         except XenditError:
             link = await self._payments.find_link(merchant, ref)  # show what we know
-        policy = self._payments.policy
+        rules = self._payments.rules(merchant.shop)
         sent = await answer(
             message,
             views.card(
                 link,
-                self._tz,
-                confirm_below=policy.confirm_below,
-                confirm_above=policy.confirm_above,
+                merchant.shop.tz,
+                confirm_below=rules.confirm_below,
+                confirm_above=rules.confirm_above,
             ),
         )
+        if link.chat_id != merchant.chat_id:
+            return  # an owner looking from another chat: the live card stays where it is
         await self._payments.set_card(link, sent.message_id)
         if link.card_message_id is not None and link.card_message_id != sent.message_id:
             # One live card per link: the old one points to the new one and loses its buttons.
@@ -141,9 +140,10 @@ class ManageCommands:
         merchant = await self._merchant(update)
         if merchant is None or update.effective_message is None:
             return
-        day = self._reports.today(utcnow())
-        summary = await self._reports.day(merchant.chat_id, day)
-        reply = views.today(merchant.language, day, summary, self._payments.policy.currency.code)
+        tz = merchant.shop.tz
+        day = self._reports.today(utcnow(), tz)
+        summary = await self._reports.day(merchant.scope, day, tz)
+        reply = views.today(merchant.language, day, summary, merchant.shop.currency)
         await answer(update.effective_message, reply)
 
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -152,9 +152,12 @@ class ManageCommands:
         message = update.effective_message
         if merchant is None or message is None:
             return
+        if not merchant.is_owner:
+            raise OwnersOnly()
         lang = merchant.language
-        start, end = parse_period(list(context.args or []), self._reports.today(utcnow()))
-        links = await self._reports.links(merchant.chat_id, start, end)
+        tz = merchant.shop.tz
+        start, end = parse_period(list(context.args or []), self._reports.today(utcnow(), tz))
+        links = await self._reports.links(merchant.scope, start, end, tz)
         if not links:
             await answer(
                 message,
@@ -164,7 +167,7 @@ class ManageCommands:
             )
             return
         await message.reply_document(
-            document=self._reports.csv(links),
+            document=self._reports.csv(links, tz),
             filename=f"paybot-{start.isoformat()}-to-{end.isoformat()}.csv",
             caption=toast(
                 i18n.text(

@@ -8,7 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, Update
 from telegram.constants import ChatType
@@ -16,11 +15,10 @@ from telegram.ext import ContextTypes
 
 from bot import i18n, views
 from bot.errors import Problem
-from bot.languages import Languages
 from bot.payments import Merchant, PaymentService
 from bot.qr import qr_png
 from bot.telegram.access import command_of
-from bot.telegram.common import answer, edit, merchant_of, send, toast
+from bot.telegram.common import People, answer, edit, send, toast
 from bot.views import Reply
 from storage import Link, LinkStatus
 
@@ -68,18 +66,19 @@ def split_pay_args(args: list[str]) -> tuple[str, timedelta | None]:
 class PayCommands:
     """Taking a payment: the commands and the card's buttons."""
 
-    def __init__(self, payments: PaymentService, languages: Languages, tz: ZoneInfo) -> None:
+    def __init__(self, payments: PaymentService, people: People) -> None:
         self._payments = payments
-        self._languages = languages
-        self._tz = tz
+        self._people = people
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Say what the bot does, how to use /pay, and the user's numeric id."""
+        """Say what the bot does and how to use /pay; a stranger learns how to join."""
         message, user = update.effective_message, update.effective_user
-        merchant = await merchant_of(update, self._languages)
-        if message is None or user is None or merchant is None:
+        if message is None or user is None:
             return
-        lang = merchant.language
+        lang = await self._people.language(update)
+        if await self._people.merchant(update) is None:
+            await answer(message, Reply(i18n.text(lang, "not_allowed", user_id=user.id)))
+            return
         await answer(
             message,
             Reply(
@@ -97,12 +96,11 @@ class PayCommands:
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The command list: how to use /pay, then the others. Strangers also get their id."""
         message, user = update.effective_message, update.effective_user
-        merchant = await merchant_of(update, self._languages)
-        if message is None or user is None or merchant is None:
+        if message is None or user is None:
             return
-        lang = merchant.language
+        lang = await self._people.language(update)
         parts = [i18n.text(lang, "usage"), i18n.text(lang, "commands_help")]
-        if not self._payments.is_allowed(user.id):
+        if await self._people.merchant(update) is None:
             parts.append(i18n.text(lang, "not_allowed", user_id=user.id))
         await answer(message, Reply("\n\n".join(parts)))
 
@@ -125,14 +123,14 @@ class PayCommands:
             key, values = "unknown_text", {}
         else:
             return
-        merchant = await merchant_of(update, self._languages)
+        merchant = await self._people.merchant(update)
         if merchant is not None:
             await answer(message, Reply(i18n.text(merchant.language, key, **values)))
 
     async def pay(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/pay <amount> [description] [exp:2h]: make a payment link and show its card."""
         message = update.effective_message
-        merchant = await merchant_of(update, self._languages)
+        merchant = await self._people.merchant(update)
         if message is None or merchant is None:
             return
         lang = merchant.language
@@ -146,33 +144,36 @@ class PayCommands:
             merchant,
             text,
             expiry=expiry,
-            show=partial(self._send_card, message.get_bot(), message.chat_id),
+            show=partial(self._send_card, message.get_bot(), merchant),
             ask=ask,
         )
 
     async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message acts on nothing; an edited /pay says how to change a link."""
         message = update.edited_message
-        merchant = await merchant_of(update, self._languages)
+        merchant = await self._people.merchant(update)
         if message is None or merchant is None:
             return
         if command_of(message, context.bot.username) == "pay":
             await answer(message, Reply(i18n.text(merchant.language, "pay_edited")))
 
-    async def _send_card(self, bot: Bot, chat_id: int, link: Link) -> int:
+    async def _send_card(self, bot: Bot, merchant: Merchant, link: Link) -> int:
         """Send a draft's card (a link's own card goes through the outbox)."""
-        return (await send(bot, chat_id, self._card(link))).message_id
+        return (await send(bot, merchant.chat_id, self._card(merchant, link))).message_id
 
-    def _card(self, link: Link) -> Reply:
-        policy = self._payments.policy
+    def _card(self, merchant: Merchant, link: Link) -> Reply:
+        rules = self._payments.rules(merchant.shop)
         return views.card(
-            link, self._tz, confirm_below=policy.confirm_below, confirm_above=policy.confirm_above
+            link,
+            merchant.shop.tz,
+            confirm_below=rules.confirm_below,
+            confirm_above=rules.confirm_above,
         )
 
     async def _button(self, update: Update) -> tuple[CallbackQuery, Merchant, str] | None:
         """A card button's query, who pressed it and the link's reference (``action:REF``)."""
         query = update.callback_query
-        merchant = await merchant_of(update, self._languages)
+        merchant = await self._people.merchant(update)
         if query is None or query.data is None or merchant is None:
             return None
         return query, merchant, query.data.partition(":")[2]
@@ -226,7 +227,7 @@ class PayCommands:
             # A second tap after the link was made: show it as it is. While the first tap is
             # still making it (PENDING), the first tap will. A discarded draft (another
             # reading was picked, or "No") leaves the message to the tap that settled it.
-            await edit(query, self._card(link))
+            await edit(query, self._card(merchant, link))
 
     async def discard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """No under a draft: no link."""

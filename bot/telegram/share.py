@@ -18,22 +18,25 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import i18n, views
-from bot.languages import Languages
 from bot.payments import PaymentService
+from bot.telegram.common import People
 from storage import Link
 
 
 class ShareInline:
-    def __init__(self, payments: PaymentService, languages: Languages) -> None:
+    def __init__(self, payments: PaymentService, people: People) -> None:
         self._payments = payments
-        self._languages = languages
+        self._people = people
 
     async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer ``@bot REF`` (or an empty query) with the merchant's waiting links."""
         query = update.inline_query
         if query is None:
             return
-        links = await self._payments.shareable_links(query.from_user.id, query.query.strip())
+        merchant = await self._people.merchant(update)
+        if merchant is None:
+            return
+        links = await self._payments.shareable_links(merchant, query.query.strip())
         results = [self._article(link) for link in links if link.link_url is not None]
         await query.answer(results, cache_time=0, is_personal=True)
 
