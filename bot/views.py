@@ -565,3 +565,15 @@ def today(language: str, day: date, summary: DaySummary, currency_code: str) -> 
             waiting_total=minor_amount(summary.waiting_minor, currency_code),
         )
     )
+
+
+# -- the team: claim, invites, /team ------------------------------------------------------------
+# -- end of the team
+#
+#
+# -- the shop's group -----------------------------------------------------------------------------
+# -- end of the shop's group
+#
+#
+# -- /settings ------------------------------------------------------------------------------------
+# -- end of /settings

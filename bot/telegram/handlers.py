@@ -72,6 +72,8 @@ def register(
             # link), so this comes before every command.
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, pay.edited),
             # Taking a payment: /start /help /pay and the card's buttons.
+            # -- the team (bot/telegram/team.py): claim and invite links, /invite, /team
+            # -- end of the team
             CommandHandler("start", pay.start),
             CommandHandler("help", pay.help),
             CommandHandler("pay", pay.pay),
@@ -88,6 +90,11 @@ def register(
             CommandHandler("cancel", manage.cancel),
             CommandHandler("today", manage.today),
             CommandHandler("export", manage.export),
+            # -- the shop's group (bot/telegram/group.py): /connect, /disconnect
+            # -- end of the shop's group
+            #
+            # -- /settings (bot/telegram/settings.py)
+            # -- end of /settings
             # Inline mode: share a link with the customer.
             InlineQueryHandler(share.inline_query),
             # The user's language.
