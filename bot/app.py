@@ -247,7 +247,7 @@ class Paybot:
         people = People(languages, team)
         handlers.register(
             telegram,
-            chats=ChatEvents(worker),
+            chats=ChatEvents(worker, people),
             access=AccessGuard(people),
             pay=PayCommands(payments, people),
             manage=ManageCommands(payments, Reports(links), people),
