@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, select, text, update
 
 from storage.common import insert, utcnow
 from storage.database import Database
@@ -126,6 +126,10 @@ class Shops:
         now = self._clock()
 
         def write(conn: Connection) -> Shop:
+            if conn.dialect.name == "postgresql":
+                # Instances starting together: one makes the shop, the others wait and find
+                # it (SQLite has one writer already).
+                conn.execute(text("SELECT pg_advisory_xact_lock(7101)"))
             row = conn.execute(select(shops).order_by(shops.c.id).limit(1)).first()
             if row is None:
                 conn.execute(

@@ -23,7 +23,7 @@ from storage import (
     utcnow,
 )
 from storage.common import link_of
-from storage.tables import links, outbox, session_checks, webhook_events
+from storage.tables import links, outbox, session_checks, shops, webhook_events
 
 #: A shop as a first start with the default settings makes it.
 TEST_SHOP = ShopSeed(
@@ -48,6 +48,33 @@ class Store(Links, Events, Outbox, Users, Shops):
     async def a_shop(self) -> Shop:
         """The database's shop (the bot's, or :data:`TEST_SHOP` in a bare database)."""
         return await self.ensure_shop(TEST_SHOP)
+
+    async def new_shop(self) -> Shop:
+        """Another shop with :data:`TEST_SHOP`'s settings (a deployment makes one)."""
+        now = self._clock()
+        values = {
+            "name": TEST_SHOP.name,
+            "currency": TEST_SHOP.currency,
+            "country": TEST_SHOP.country,
+            "timezone": TEST_SHOP.timezone,
+            "link_expiry_seconds": int(TEST_SHOP.link_expiry.total_seconds()),
+            "confirm_above_minor": TEST_SHOP.confirm_above_minor,
+            "confirm_below_minor": TEST_SHOP.confirm_below_minor,
+            "created_at": now,
+            "updated_at": now,
+        }
+        shop_id = await self._db.transaction(
+            lambda conn: conn.execute(
+                shops.insert().values(**values).returning(shops.c.id)
+            ).scalar_one()
+        )
+        shop = await self.get(shop_id)
+        assert shop is not None
+        return shop
+
+    async def count_shops(self) -> int:
+        query = select(func.count()).select_from(shops)
+        return int(await self._db.read(lambda conn: conn.scalar(query)) or 0)
 
     async def connect(self, chat_id: int) -> Shop:
         """Make ``chat_id`` the shop's group, as an owner's /connect there does."""
