@@ -139,7 +139,15 @@ class Shops:
                 conn.execute(
                     update(shops)
                     .where(shops.c.id == row.id)
-                    .values(**_seed_values(seed), currency=row.currency, updated_at=now)
+                    # The currency its links were made in stays (and its country with it).
+                    .values(
+                        {
+                            **_seed_values(seed),
+                            "currency": row.currency,
+                            "country": row.country,
+                            "updated_at": now,
+                        }
+                    )
                 )
             return shop_of(conn.execute(select(shops).order_by(shops.c.id).limit(1)).one())
 
