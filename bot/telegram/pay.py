@@ -210,6 +210,8 @@ class PayCommands:
         if pressed is None:
             return
         query, merchant, ref = pressed
+        # A link they may not act on is "not found", told in this query's answer (so first).
+        await self._payments.find_link(merchant, ref)
         await query.answer()
         await self._payments.reissue(merchant, ref)
 
@@ -219,6 +221,8 @@ class PayCommands:
         if pressed is None:
             return
         query, merchant, ref = pressed
+        # A draft they may not act on is "not found", told in this query's answer (so first).
+        await self._payments.find_link(merchant, ref)
         await query.answer()
         # The draft's message is the link's card: the outbox edits it into the live card.
         link, made = await self._payments.confirm_draft(merchant, ref)
