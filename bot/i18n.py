@@ -39,6 +39,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/links: your recent links · /unpaid: links still waiting\n"
             "/status <code>REF</code>: one link, fresh from Xendit · /cancel <code>REF</code>\n"
             "/today: what came in today · /export: a CSV for bookkeeping\n"
+            "/team: your team · /invite: invite someone (owners)\n"
             "/language: English or Bahasa Indonesia"
         ),
         "cmd_start": "What this bot does",
@@ -274,6 +275,105 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_not_found": "Page not found",
         "page_not_found_note": "This address is not a payment of ours. Check the link.",
         # -- the team: claim, invites, /team (bot/telegram/team.py)
+        "waiting_for_claim": (
+            "This bot is waiting to be claimed by the person who runs it. They find the claim "
+            "link in the bot's log, or print it with <code>python -m bot claim</code>, and "
+            "open it here. Then they can invite you."
+        ),
+        "role_owner": "owner",
+        "role_staff": "staff",
+        "claimed_owner": (
+            "🎉 <b>You are the owner of {shop} now.</b>\n\n"
+            "Make a payment link with <code>/pay 150000 kopi susu</code>.\n"
+            "Invite your team with /invite (staff) or <code>/invite owner</code> (a co-owner): "
+            "each invite is a link that works once. /team shows your team and /settings the "
+            "shop's settings. /help lists everything."
+        ),
+        "joined_staff": (
+            "👋 <b>Welcome to {shop}!</b> You joined as staff.\n\n"
+            "What you can do now:\n"
+            "<code>/pay 150000 kopi susu</code>: make a payment link\n"
+            "/links and /unpaid: your own links\n"
+            "/status <code>REF</code>, /cancel <code>REF</code>: one of your links\n"
+            "/today: what your links took today\n"
+            "/help lists everything."
+        ),
+        "joined_owner": (
+            "👋 <b>Welcome to {shop}!</b> You joined as an owner.\n\n"
+            "Make a payment link with <code>/pay 150000 kopi susu</code>. You see every link "
+            "of the shop (/links, /today, /export), the team (/team, /invite) and the shop's "
+            "settings (/settings). /help lists everything."
+        ),
+        "member_joined": "👤 {name} joined {shop} as {role}.",
+        "already_member": "You are already in {shop} as {role}. /help shows what you can do.",
+        "invite_expired": (
+            "⌛ This invite has expired: invites work for 24 hours. Ask the shop's owner for a "
+            "new invite."
+        ),
+        "invite_used": (
+            "This invite has been used already: each invite works once. Ask the shop's owner "
+            "for a new invite."
+        ),
+        "invite_unknown": (
+            "I don't know this invite link. Check that it was copied whole, or ask the shop's "
+            "owner for a new invite."
+        ),
+        "shop_claimed": (
+            "{shop} has been claimed already: it has an owner. To join the team, ask them for "
+            "an invite link."
+        ),
+        "invite_usage": (
+            "Send /invite to invite a staff member, or <code>/invite owner</code> to invite a "
+            "co-owner."
+        ),
+        "invite_private": (
+            "Please send /invite to me in our private chat: anyone who sees an invite link can "
+            "use it."
+        ),
+        "invite_link": (
+            "✉️ <b>An invite to {shop}</b>, as {role}:\n\n"
+            "{link}\n\n"
+            "It works once, until {expires}. Send it to the one person you mean: opening it "
+            "adds them to the team."
+        ),
+        "invite_share_text": "Join {shop} to take payments with me",
+        "button_share_invite": "Send the invite",
+        "team_title": "👥 <b>The team of {shop}</b>\nPaid today, {day}:",
+        "team_line": "{icon} {name}{you} · {role}: {count} paid · {total}",
+        "team_you": " (you)",
+        "team_hint": (
+            "Add people with /invite or <code>/invite owner</code>. A removed member's links "
+            "stay with the shop."
+        ),
+        "button_make_owner": "Make {name} owner",
+        "button_make_staff": "Make {name} staff",
+        "button_remove": "Remove {name}",
+        "team_confirm_remove": (
+            "Remove <b>{name}</b> from {shop}? They can no longer make or manage links. "
+            "Their links stay with the shop."
+        ),
+        "button_remove_yes": "Yes, remove",
+        "button_keep": "No",
+        "team_last_owner": ("A shop needs at least one owner: make someone else an owner first."),
+        "team_not_member": "That person is no longer in the team.",
+        "team_removed": "{name} was removed from the team.",
+        "team_role_changed": "{name} is now {role}.",
+        "you_were_removed": (
+            "You were removed from {shop}. Your links stay with the shop. To come back, ask an "
+            "owner for a new invite."
+        ),
+        "you_left": "You left {shop}.",
+        "you_are_owner_now": (
+            "👑 You are now an owner of {shop}: you see every link of the shop, and /team, "
+            "/invite and /settings are yours too."
+        ),
+        "you_are_staff_now": (
+            "You are now staff in {shop}: you make links and see your own (/links, /today)."
+        ),
+        "today_members": "<b>By member</b>",
+        "today_member_line": "• {name}: {count} · {total}",
+        "cmd_invite": "Invite someone to the team (owners)",
+        "cmd_team": "The team and what each took today (owners)",
         # -- end of the team
         #
         #
@@ -309,6 +409,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/status <code>REF</code>: satu link, langsung dari Xendit · "
             "/cancel <code>REF</code>\n"
             "/today: pemasukan hari ini · /export: CSV untuk pembukuan\n"
+            "/team: tim Anda · /invite: undang orang (pemilik)\n"
             "/language: English atau Bahasa Indonesia"
         ),
         "cmd_start": "Apa yang bisa dilakukan bot ini",
@@ -548,6 +649,110 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_not_found": "Halaman tidak ditemukan",
         "page_not_found_note": "Alamat ini bukan pembayaran kami. Periksa linknya.",
         # -- the team: claim, invites, /team (bot/telegram/team.py)
+        "waiting_for_claim": (
+            "Bot ini menunggu diklaim oleh orang yang menjalankannya. Link klaim ada di log "
+            "bot, atau dicetak dengan <code>python -m bot claim</code>, lalu dibuka di sini. "
+            "Setelah itu mereka bisa mengundang Anda."
+        ),
+        "role_owner": "pemilik",
+        "role_staff": "staf",
+        "claimed_owner": (
+            "🎉 <b>Sekarang Anda pemilik {shop}.</b>\n\n"
+            "Buat link pembayaran dengan <code>/pay 150000 kopi susu</code>.\n"
+            "Undang tim Anda dengan /invite (staf) atau <code>/invite owner</code> (sesama "
+            "pemilik): setiap undangan adalah link yang berlaku sekali. /team menampilkan tim "
+            "Anda dan /settings pengaturan toko. /help berisi semua perintah."
+        ),
+        "joined_staff": (
+            "👋 <b>Selamat datang di {shop}!</b> Anda bergabung sebagai staf.\n\n"
+            "Yang bisa Anda lakukan sekarang:\n"
+            "<code>/pay 150000 kopi susu</code>: buat link pembayaran\n"
+            "/links dan /unpaid: link Anda sendiri\n"
+            "/status <code>REF</code>, /cancel <code>REF</code>: salah satu link Anda\n"
+            "/today: pemasukan link Anda hari ini\n"
+            "/help berisi semua perintah."
+        ),
+        "joined_owner": (
+            "👋 <b>Selamat datang di {shop}!</b> Anda bergabung sebagai pemilik.\n\n"
+            "Buat link pembayaran dengan <code>/pay 150000 kopi susu</code>. Anda melihat "
+            "semua link toko (/links, /today, /export), tim (/team, /invite) dan pengaturan "
+            "toko (/settings). /help berisi semua perintah."
+        ),
+        "member_joined": "👤 {name} bergabung dengan {shop} sebagai {role}.",
+        "already_member": (
+            "Anda sudah ada di {shop} sebagai {role}. /help menampilkan yang bisa Anda lakukan."
+        ),
+        "invite_expired": (
+            "⌛ Undangan ini sudah kedaluwarsa: undangan berlaku 24 jam. Minta undangan baru "
+            "kepada pemilik toko."
+        ),
+        "invite_used": (
+            "Undangan ini sudah dipakai: setiap undangan berlaku sekali. Minta undangan baru "
+            "kepada pemilik toko."
+        ),
+        "invite_unknown": (
+            "Saya tidak mengenal link undangan ini. Periksa apakah linknya tersalin utuh, atau "
+            "minta undangan baru kepada pemilik toko."
+        ),
+        "shop_claimed": (
+            "{shop} sudah diklaim: toko ini sudah punya pemilik. Untuk bergabung, minta link "
+            "undangan kepada mereka."
+        ),
+        "invite_usage": (
+            "Kirim /invite untuk mengundang staf, atau <code>/invite owner</code> untuk "
+            "mengundang sesama pemilik."
+        ),
+        "invite_private": (
+            "Mohon kirim /invite di chat pribadi dengan saya: siapa pun yang melihat link "
+            "undangan bisa memakainya."
+        ),
+        "invite_link": (
+            "✉️ <b>Undangan ke {shop}</b>, sebagai {role}:\n\n"
+            "{link}\n\n"
+            "Berlaku sekali, sampai {expires}. Kirim ke satu orang yang Anda maksud: begitu "
+            "dibuka, ia masuk ke tim."
+        ),
+        "invite_share_text": "Bergabunglah dengan {shop} untuk menerima pembayaran bersama saya",
+        "button_share_invite": "Kirim undangan",
+        "team_title": "👥 <b>Tim {shop}</b>\nDibayar hari ini, {day}:",
+        "team_line": "{icon} {name}{you} · {role}: {count} dibayar · {total}",
+        "team_you": " (Anda)",
+        "team_hint": (
+            "Tambah orang dengan /invite atau <code>/invite owner</code>. Link anggota yang "
+            "dikeluarkan tetap milik toko."
+        ),
+        "button_make_owner": "Jadikan {name} pemilik",
+        "button_make_staff": "Jadikan {name} staf",
+        "button_remove": "Keluarkan {name}",
+        "team_confirm_remove": (
+            "Keluarkan <b>{name}</b> dari {shop}? Ia tidak bisa lagi membuat atau mengelola "
+            "link. Linknya tetap milik toko."
+        ),
+        "button_remove_yes": "Ya, keluarkan",
+        "button_keep": "Tidak",
+        "team_last_owner": (
+            "Toko perlu setidaknya satu pemilik: jadikan orang lain pemilik terlebih dahulu."
+        ),
+        "team_not_member": "Orang itu sudah tidak ada di tim.",
+        "team_removed": "{name} sudah dikeluarkan dari tim.",
+        "team_role_changed": "{name} sekarang {role}.",
+        "you_were_removed": (
+            "Anda dikeluarkan dari {shop}. Link Anda tetap milik toko. Untuk kembali, minta "
+            "undangan baru kepada pemilik."
+        ),
+        "you_left": "Anda keluar dari {shop}.",
+        "you_are_owner_now": (
+            "👑 Sekarang Anda pemilik {shop}: Anda melihat semua link toko, dan bisa memakai "
+            "/team, /invite dan /settings."
+        ),
+        "you_are_staff_now": (
+            "Sekarang Anda staf di {shop}: Anda membuat link dan melihat link Anda sendiri "
+            "(/links, /today)."
+        ),
+        "today_members": "<b>Per anggota</b>",
+        "today_member_line": "• {name}: {count} · {total}",
+        "cmd_invite": "Undang orang ke tim (pemilik)",
+        "cmd_team": "Tim dan pemasukan masing-masing hari ini (pemilik)",
         # -- end of the team
         #
         #

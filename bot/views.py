@@ -28,7 +28,17 @@ from bot.money import (
     get_currency,
 )
 from bot.payments import CancelOutcome, Failure, LinkNotCreated
-from storage import DaySummary, Link, LinkStatus, Notification, NotificationKind
+from storage import (
+    DaySummary,
+    Link,
+    LinkStatus,
+    Member,
+    MemberTotals,
+    Notification,
+    NotificationKind,
+    Role,
+    Shop,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,6 +578,137 @@ def today(language: str, day: date, summary: DaySummary, currency_code: str) -> 
 
 
 # -- the team: claim, invites, /team ------------------------------------------------------------
+
+#: A member's name in a line of /team or /today, and on a button.
+MEMBER_NAME = 40
+BUTTON_NAME = 20
+
+
+def role_name(language: str, role: Role) -> str:
+    return _t(language, "role_owner" if role is Role.OWNER else "role_staff")
+
+
+def share_url(url: str, text: str) -> str:
+    """Telegram's share dialog: pick a chat, and ``text`` with ``url`` is sent there."""
+    return f"https://t.me/share/url?url={quote(url, safe='')}&text={quote(text, safe='')}"
+
+
+def invite(language: str, shop: Shop, role: Role, link: str, expires: datetime) -> Reply:
+    """A new invite: the link, until when it works, and a button to send it to someone."""
+    text = _t(
+        language,
+        "invite_link",
+        shop=html.escape(shop.name),
+        role=role_name(language, role),
+        link=html.escape(link),
+        expires=format_time(expires, shop.tz, language),
+    )
+    invitation = _t(language, "invite_share_text", shop=shop.name)
+    return Reply(
+        text, ((Button(_t(language, "button_share_invite"), url=share_url(link, invitation)),),)
+    )
+
+
+def team(
+    language: str, shop: Shop, day: date, totals: Sequence[MemberTotals], viewer_id: int
+) -> Reply:
+    """/team: each member, their role and what they took today; buttons to remove them or
+    change their role (the data names the member: ``team:rm:<user_id>``, at most 35 bytes)."""
+    title = _t(language, "team_title", shop=html.escape(shop.name), day=format_day(day, language))
+    lines: list[str] = []
+    buttons: list[tuple[Button, ...]] = []
+    for entry in totals:
+        member = entry.member
+        name = clip(member.name, MEMBER_NAME)
+        lines.append(
+            _t(
+                language,
+                "team_line",
+                icon="👑" if member.is_owner else "👤",
+                name=name,
+                you=_t(language, "team_you") if member.user_id == viewer_id else "",
+                role=role_name(language, member.role),
+                count=entry.paid_count,
+                total=minor_amount(entry.paid_minor, shop.currency),
+            )
+        )
+        short = clip_plain(member.name, BUTTON_NAME)
+        other = "s" if member.is_owner else "o"
+        buttons.append(
+            (
+                Button(
+                    _t(
+                        language,
+                        "button_make_staff" if member.is_owner else "button_make_owner",
+                        name=short,
+                    ),
+                    callback=f"team:role:{member.user_id}:{other}",
+                ),
+                Button(
+                    _t(language, "button_remove", name=short),
+                    callback=f"team:rm:{member.user_id}",
+                ),
+            )
+        )
+    hint = _t(language, "team_hint")
+    shown = len(lines)
+    while True:
+        text = "\n".join([title, "", *lines[:shown], "", hint])
+        if telegram_length(text) <= TEXT_LIMIT or shown <= 1:
+            break
+        shown -= 1
+    # Telegram takes at most 100 buttons under a message.
+    return Reply(text, tuple(buttons[: min(shown, 50)]))
+
+
+def confirm_remove(language: str, shop: Shop, member: Member) -> Reply:
+    """Removing a member is asked first: Yes removes, No goes back to the list."""
+    return Reply(
+        _t(
+            language,
+            "team_confirm_remove",
+            name=clip(member.name, MEMBER_NAME),
+            shop=html.escape(shop.name),
+        ),
+        (
+            (
+                Button(_t(language, "button_remove_yes"), callback=f"team:rmok:{member.user_id}"),
+                Button(_t(language, "button_keep"), callback="team:list"),
+            ),
+        ),
+    )
+
+
+def today_by_member(
+    language: str,
+    day: date,
+    summary: DaySummary,
+    currency_code: str,
+    totals: Sequence[MemberTotals],
+) -> Reply:
+    """An owner's /today: the shop's day, then what each member took (with a team of more
+    than one: a lone owner's line would repeat the total)."""
+    reply = today(language, day, summary, currency_code)
+    if len(totals) < 2:
+        return reply
+    lines = [
+        _t(
+            language,
+            "today_member_line",
+            name=clip(entry.member.name, MEMBER_NAME),
+            count=entry.paid_count,
+            total=minor_amount(entry.paid_minor, currency_code),
+        )
+        for entry in totals
+    ]
+    shown = len(lines)
+    while True:
+        text = "\n".join([reply.text, "", _t(language, "today_members"), *lines[:shown]])
+        if telegram_length(text) <= TEXT_LIMIT or shown <= 1:
+            return Reply(text)
+        shown -= 1
+
+
 # -- end of the team
 #
 #

@@ -127,6 +127,8 @@ async def test_command_menu_is_set_at_start_up(paybot: Paybot, tg: FakeTelegram)
         "status",
         "cancel",
         "export",
+        "team",
+        "invite",
         "language",
         "help",
     ]

@@ -29,6 +29,7 @@ from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.share import ShareInline
+from bot.telegram.team import START_WITH_CODE, USER_ID, TeamCommands
 from bot.views import Reply
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,19 @@ CHATS_GROUP = -2
 ACCESS_GROUP = -1
 
 #: The command menu, in this order.
-MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "language", "help")
+MENU = (
+    "pay",
+    "links",
+    "unpaid",
+    "today",
+    "status",
+    "cancel",
+    "export",
+    "team",
+    "invite",
+    "language",
+    "help",
+)
 
 
 #: Card buttons: ``action:REF``.
@@ -56,6 +69,7 @@ def register(
     share: ShareInline,
     language: LanguageCommands,
     errors: ErrorReplies,
+    team: TeamCommands,
 ) -> None:
     """Every handler of the bot, in the order python-telegram-bot tries them."""
     # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
@@ -73,6 +87,14 @@ def register(
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, pay.edited),
             # Taking a payment: /start /help /pay and the card's buttons.
             # -- the team (bot/telegram/team.py): claim and invite links, /invite, /team
+            # An opened claim or invite link (``/start claim_<code>``), before the plain /start.
+            CommandHandler("start", team.start_with_code, filters=START_WITH_CODE),
+            CommandHandler("invite", team.invite),
+            CommandHandler("team", team.team),
+            CallbackQueryHandler(team.list_again, pattern=r"^team:list$"),
+            CallbackQueryHandler(team.ask_remove, pattern=rf"^team:rm:{USER_ID}$"),
+            CallbackQueryHandler(team.remove, pattern=rf"^team:rmok:{USER_ID}$"),
+            CallbackQueryHandler(team.set_role, pattern=rf"^team:role:{USER_ID}:[os]$"),
             # -- end of the team
             CommandHandler("start", pay.start),
             CommandHandler("help", pay.help),

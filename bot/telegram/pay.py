@@ -77,7 +77,9 @@ class PayCommands:
             return
         lang = await self._people.language(update)
         if await self._people.merchant(update) is None:
-            await answer(message, Reply(i18n.text(lang, "not_allowed", user_id=user.id)))
+            # Before anybody claimed the shop, nobody can invite: say who can fix that.
+            key = "waiting_for_claim" if await self._people.team.waiting_for_claim() else None
+            await answer(message, Reply(i18n.text(lang, key or "not_allowed", user_id=user.id)))
             return
         await answer(
             message,
