@@ -483,7 +483,13 @@ class Shops:
                 .values(used_by=user_id, used_at=now)
             )
             _upsert_member(
-                conn, shop.id, user_id, role=Role(row.role), name=name, source=kind, now=now
+                conn,
+                shop.id,
+                user_id,
+                role=Role(row.role),
+                name=name,
+                source="invite" if kind == "join" else kind,
+                now=now,
             )
             return Redeemed(InviteOutcome.JOINED, _member(conn, shop.id, user_id), shop, owners)
 
