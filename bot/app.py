@@ -32,6 +32,7 @@ from bot.payments import PaymentPolicy, PaymentService
 from bot.ratelimit import SlidingWindow
 from bot.reports import Reports
 from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
+from bot.shop_settings import ShopSettings
 from bot.team import CLAIM, Team, deep_link
 from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
@@ -42,6 +43,7 @@ from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.ratelimit import WindowRateLimiter
 from bot.telegram.sender import TelegramSender
+from bot.telegram.settings import SettingsCommands
 from bot.telegram.share import ShareInline
 from bot.telegram.updates import TrackedUpdateProcessor
 from bot.telegram.webhook import TelegramWebhook
@@ -254,6 +256,7 @@ class Paybot:
             share=ShareInline(payments, people),
             language=LanguageCommands(languages),
             errors=handlers.ErrorReplies(people, payments),
+            settings=SettingsCommands(ShopSettings(shops, payments.policy.max_amounts), people),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token

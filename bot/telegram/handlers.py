@@ -21,13 +21,16 @@ from bot import i18n, views
 from bot.errors import Problem
 from bot.money import get_currency
 from bot.payments import LinkNotFound, PaymentService
+from bot.shop_settings import SettingRefused
 from bot.team import OwnersOnly
+from bot.telegram import settings as settings_handlers
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
 from bot.telegram.common import People, answer, edit, send, toast
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
+from bot.telegram.settings import SettingsCommands
 from bot.telegram.share import ShareInline
 from bot.views import Reply
 
@@ -39,7 +42,18 @@ CHATS_GROUP = -2
 ACCESS_GROUP = -1
 
 #: The command menu, in this order.
-MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "language", "help")
+MENU = (
+    "pay",
+    "links",
+    "unpaid",
+    "today",
+    "status",
+    "cancel",
+    "export",
+    "settings",
+    "language",
+    "help",
+)
 
 
 #: Card buttons: ``action:REF``.
@@ -56,6 +70,7 @@ def register(
     share: ShareInline,
     language: LanguageCommands,
     errors: ErrorReplies,
+    settings: SettingsCommands,
 ) -> None:
     """Every handler of the bot, in the order python-telegram-bot tries them."""
     # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
@@ -94,6 +109,25 @@ def register(
             # -- end of the shop's group
             #
             # -- /settings (bot/telegram/settings.py)
+            CommandHandler("settings", settings.show),
+            CallbackQueryHandler(settings.open, pattern=settings_handlers.OPEN),
+            CallbackQueryHandler(settings.choose_expiry, pattern=settings_handlers.EXPIRY),
+            CallbackQueryHandler(settings.choose_threshold, pattern=settings_handlers.THRESHOLD),
+            CallbackQueryHandler(settings.choose_zone, pattern=settings_handlers.ZONE),
+            CallbackQueryHandler(settings.choose_announce, pattern=settings_handlers.ANNOUNCE),
+            CallbackQueryHandler(settings.toggle_channel, pattern=settings_handlers.CHANNEL),
+            CallbackQueryHandler(settings.toggle_group, pattern=settings_handlers.CHANNEL_GROUP),
+            CallbackQueryHandler(settings.clear_channels, pattern=settings_handlers.CHANNELS_CLEAR),
+            CallbackQueryHandler(settings.all_channels, pattern=settings_handlers.CHANNELS_ALL),
+            CallbackQueryHandler(settings.channels_done, pattern=settings_handlers.CHANNELS_DONE),
+            # The reply to the name prompt: before the catch-all below takes any text.
+            MessageHandler(
+                filters.UpdateType.MESSAGE
+                & filters.TEXT
+                & ~filters.COMMAND
+                & settings_handlers.NAME_REPLY,
+                settings.name_reply,
+            ),
             # -- end of /settings
             # Inline mode: share a link with the customer.
             InlineQueryHandler(share.inline_query),
@@ -157,9 +191,11 @@ class ErrorReplies:
         if query is None:
             if message is not None:
                 await answer(message, reply)
-        elif isinstance(problem, (LinkNotFound, OwnersOnly)):
+        elif isinstance(problem, (LinkNotFound, OwnersOnly, SettingRefused)):
             # About the button itself: a toast; a refusal stays until dismissed.
-            await query.answer(toast(reply.text), show_alert=isinstance(problem, OwnersOnly))
+            await query.answer(
+                toast(reply.text), show_alert=isinstance(problem, (OwnersOnly, SettingRefused))
+            )
         else:
             # What the button did went wrong: said in the chat, under the card. A draft's
             # question (Yes) is settled by it: the answer takes the question's place.
