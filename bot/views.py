@@ -645,18 +645,12 @@ def settings_menu(language: str, shop: Shop) -> Reply:
 def duration(language: str, span: timedelta) -> str:
     """``24 hours``, ``3 days``, ``90 minutes``: a link's lifetime, as people say it."""
     minutes = int(span.total_seconds()) // 60
-    if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return (
-            _t(language, "settings_one_day") if days == 1 else _t(language, "settings_days", n=days)
-        )
+    if minutes % (24 * 60) == 0 and minutes >= 2 * 24 * 60:
+        return _t(language, "settings_days", n=minutes // (24 * 60))
+    if minutes == 60:
+        return _t(language, "settings_one_hour")
     if minutes % 60 == 0:
-        hours = minutes // 60
-        return (
-            _t(language, "settings_one_hour")
-            if hours == 1
-            else _t(language, "settings_hours", n=hours)
-        )
+        return _t(language, "settings_hours", n=minutes // 60)
     return _t(language, "settings_minutes", n=minutes)
 
 
