@@ -32,6 +32,7 @@ from bot.payments import PaymentPolicy, PaymentService
 from bot.ratelimit import SlidingWindow
 from bot.reports import Reports
 from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
+from bot.shop_settings import ShopSettings
 from bot.team import CLAIM, Team, deep_link
 from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
@@ -42,6 +43,7 @@ from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.ratelimit import WindowRateLimiter
 from bot.telegram.sender import TelegramSender
+from bot.telegram.settings import SettingsCommands
 from bot.telegram.share import ShareInline
 from bot.telegram.team import TeamCommands
 from bot.telegram.updates import TrackedUpdateProcessor
@@ -256,6 +258,7 @@ class Paybot:
             language=LanguageCommands(languages),
             errors=handlers.ErrorReplies(people, payments),
             team=TeamCommands(people, clock=self._clock),
+            settings=SettingsCommands(ShopSettings(shops, payments.policy.max_amounts), people),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token

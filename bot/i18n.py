@@ -40,6 +40,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/status <code>REF</code>: one link, fresh from Xendit · /cancel <code>REF</code>\n"
             "/today: what came in today · /export: a CSV for bookkeeping\n"
             "/team: your team · /invite: invite someone (owners)\n"
+            "/settings: the shop's settings (owners)\n"
             "/language: English or Bahasa Indonesia"
         ),
         "cmd_start": "What this bot does",
@@ -172,6 +173,10 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "card_moved": "↓ The card of <code>{ref}</code> is further down.",
         "customer_message": "Hello! Please pay {amount} for {description} here: {url}",
         "customer_message_plain": "Hello! Please pay {amount} here: {url}",
+        "customer_message_shop": (
+            "Hello from {shop}! Please pay {amount} for {description} here: {url}"
+        ),
+        "customer_message_shop_plain": "Hello from {shop}! Please pay {amount} here: {url}",
         "qr_caption": ("Scan to pay <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"),
         "inline_title": "Send the payment link for {amount}",
         "inline_pay_button": "Pay {amount}",
@@ -382,6 +387,117 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         #
         #
         # -- /settings (bot/telegram/settings.py)
+        "cmd_settings": "The shop's settings (owners)",
+        "settings": (
+            "⚙️ <b>Settings of {name}</b>\n\n"
+            "Name: <b>{name}</b>\n"
+            "Links expire after: {expiry}\n"
+            "Ask to check amounts above: {above}\n"
+            "Ask to check amounts below: {below}\n"
+            "Time zone: {timezone}\n"
+            "Payment channels: {channels}\n"
+            "Payments announced to: {announce}\n\n"
+            "Tap a setting to change it. A change counts from the next link on."
+        ),
+        "settings_saved": "✅ Saved.",
+        "settings_off": "never (off)",
+        "settings_all_channels": "all that your Xendit account has",
+        "settings_minutes": "{n} minutes",
+        "settings_one_hour": "1 hour",
+        "settings_hours": "{n} hours",
+        "settings_days": "{n} days",
+        "settings_button_name": "Name",
+        "settings_button_expiry": "Link expiry",
+        "settings_button_above": "Large amounts",
+        "settings_button_below": "Small amounts",
+        "settings_button_timezone": "Time zone",
+        "settings_button_channels": "Payment channels",
+        "settings_button_announce": "Announcements",
+        "settings_button_back": "◀ Back",
+        "settings_button_off": "Off: never ask",
+        "settings_button_all": "All channels",
+        "settings_button_clear": "Clear",
+        "settings_button_done": "Done",
+        "settings_name_prompt": (
+            "Send the shop's new name in reply to this message (at most 64 characters). "
+            "Customers see it on the payment page and in the messages you share with them."
+        ),
+        "settings_name_placeholder": "The shop's name",
+        "settings_expiry_explain": (
+            "⏱ <b>Link expiry</b>\n"
+            "How long a new link can be paid. After that the customer needs a new link. "
+            "<code>exp:2h</code> in /pay sets it for one link.\n\n"
+            "Now: {value}"
+        ),
+        "settings_above_explain": (
+            "🔍 <b>Large amounts</b>\n"
+            "Above this amount I show it in words and ask before making the link, to catch an "
+            "extra zero. At most {max}, the most one link may ask for.\n\n"
+            "Now: {value}"
+        ),
+        "settings_below_explain": (
+            "🔍 <b>Small amounts</b>\n"
+            "Below this amount I ask before making the link, to catch a missing zero or "
+            "“rb”. It stays below the large-amount threshold.\n\n"
+            "Now: {value}"
+        ),
+        "settings_timezone_explain": (
+            "🕒 <b>Time zone</b>\n"
+            "The times on cards and payments, and when a day starts for /today and /export."
+            "\n\nNow: {value}"
+        ),
+        "settings_channels_explain": (
+            "💳 <b>Payment channels</b>\n"
+            "What customers can pay with on the payment page. Tick the ones to offer, then "
+            "tap Done. Only channels active on your Xendit account work; “All channels” "
+            "offers every one it has.\n\n"
+            "Now: {value}"
+        ),
+        "settings_announce_explain": (
+            "📣 <b>Where payments are announced</b>\n"
+            "The member who made the link hears it in the chat where they made it; the "
+            "shop's group hears it there, for the whole team.\n"
+            "{group_note}\n\n"
+            "Now: {value}"
+        ),
+        "settings_group_connected": "The shop's group is connected.",
+        "settings_group_none": (
+            "No group is connected yet (an owner sends /connect in the group). Until one is, "
+            "“the shop's group” means the chat the link was made in."
+        ),
+        "settings_announce_member": "The member who made the link",
+        "settings_announce_group": "The shop's group",
+        "settings_announce_both": "Both",
+        "settings_group_qr": "QR codes",
+        "settings_group_ewallet": "E-wallets",
+        "settings_group_va": "Virtual accounts (bank transfer)",
+        "settings_group_dd": "Direct debit",
+        "settings_group_cards": "Cards",
+        "settings_group_retail": "Retail outlets",
+        "settings_group_paylater": "Pay later",
+        "settings_refused": "That setting can't be saved. Nothing changed.",
+        "settings_name_empty": (
+            "The name can't be empty. Nothing changed: tap Name in /settings to try again."
+        ),
+        "settings_name_too_long": (
+            "That name has {length} characters; a shop's name can have at most {max}. "
+            "Nothing changed: tap Name in /settings to try again."
+        ),
+        "settings_name_one_line": (
+            "The name must be one line, without special characters. Nothing changed: tap "
+            "Name in /settings to try again."
+        ),
+        "settings_expiry_range": "A link can expire after 15 minutes to 30 days. Nothing changed.",
+        "settings_threshold_too_large": (
+            "That is more than one link may ask for, so I would never ask. Nothing changed."
+        ),
+        "settings_thresholds_cross": (
+            "The small-amount threshold must stay below the large-amount one. Nothing changed."
+        ),
+        "settings_not_a_choice": (
+            "That choice isn't offered for this shop (an old button?). Nothing changed."
+        ),
+        "settings_no_channels": "Tick at least one channel, or choose “All channels”.",
         # -- end of /settings
     },
     "id": {
@@ -410,6 +526,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/cancel <code>REF</code>\n"
             "/today: pemasukan hari ini · /export: CSV untuk pembukuan\n"
             "/team: tim Anda · /invite: undang orang (pemilik)\n"
+            "/settings: pengaturan toko (pemilik)\n"
             "/language: English atau Bahasa Indonesia"
         ),
         "cmd_start": "Apa yang bisa dilakukan bot ini",
@@ -540,6 +657,10 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "card_moved": "↓ Kartu <code>{ref}</code> ada di bawah.",
         "customer_message": "Halo! Silakan bayar {amount} untuk {description} di sini: {url}",
         "customer_message_plain": "Halo! Silakan bayar {amount} di sini: {url}",
+        "customer_message_shop": (
+            "Halo dari {shop}! Silakan bayar {amount} untuk {description} di sini: {url}"
+        ),
+        "customer_message_shop_plain": "Halo dari {shop}! Silakan bayar {amount} di sini: {url}",
         "qr_caption": (
             "Pindai untuk membayar <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"
         ),
@@ -761,6 +882,121 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         #
         #
         # -- /settings (bot/telegram/settings.py)
+        "cmd_settings": "Pengaturan toko (pemilik)",
+        "settings": (
+            "⚙️ <b>Pengaturan {name}</b>\n\n"
+            "Nama: <b>{name}</b>\n"
+            "Link berlaku selama: {expiry}\n"
+            "Minta cek jumlah di atas: {above}\n"
+            "Minta cek jumlah di bawah: {below}\n"
+            "Zona waktu: {timezone}\n"
+            "Channel pembayaran: {channels}\n"
+            "Pembayaran diumumkan ke: {announce}\n\n"
+            "Ketuk pengaturan untuk mengubahnya. Perubahan berlaku mulai link berikutnya."
+        ),
+        "settings_saved": "✅ Tersimpan.",
+        "settings_off": "tidak pernah (mati)",
+        "settings_all_channels": "semua yang dimiliki akun Xendit Anda",
+        "settings_minutes": "{n} menit",
+        "settings_one_hour": "1 jam",
+        "settings_hours": "{n} jam",
+        "settings_days": "{n} hari",
+        "settings_button_name": "Nama",
+        "settings_button_expiry": "Masa berlaku link",
+        "settings_button_above": "Jumlah besar",
+        "settings_button_below": "Jumlah kecil",
+        "settings_button_timezone": "Zona waktu",
+        "settings_button_channels": "Channel pembayaran",
+        "settings_button_announce": "Pengumuman",
+        "settings_button_back": "◀ Kembali",
+        "settings_button_off": "Mati: jangan tanya",
+        "settings_button_all": "Semua channel",
+        "settings_button_clear": "Kosongkan",
+        "settings_button_done": "Selesai",
+        "settings_name_prompt": (
+            "Kirim nama baru toko sebagai balasan pesan ini (maksimal 64 karakter). "
+            "Pelanggan melihatnya di halaman pembayaran dan di pesan yang Anda bagikan."
+        ),
+        "settings_name_placeholder": "Nama toko",
+        "settings_expiry_explain": (
+            "⏱ <b>Masa berlaku link</b>\n"
+            "Berapa lama link baru bisa dibayar. Setelah itu pelanggan perlu link baru. "
+            "<code>exp:2h</code> di /pay mengaturnya untuk satu link.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_above_explain": (
+            "🔍 <b>Jumlah besar</b>\n"
+            "Di atas jumlah ini saya tulis jumlahnya dengan kata dan bertanya dulu sebelum "
+            "membuat link, agar nol berlebih ketahuan. Maksimal {max}, batas satu link.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_below_explain": (
+            "🔍 <b>Jumlah kecil</b>\n"
+            "Di bawah jumlah ini saya bertanya dulu sebelum membuat link, agar nol atau "
+            "“rb” yang terlewat ketahuan. Harus di bawah batas jumlah besar.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_timezone_explain": (
+            "🕒 <b>Zona waktu</b>\n"
+            "Waktu di kartu dan pembayaran, dan kapan hari dimulai untuk /today dan /export."
+            "\n\nSekarang: {value}"
+        ),
+        "settings_channels_explain": (
+            "💳 <b>Channel pembayaran</b>\n"
+            "Cara bayar yang bisa dipilih pelanggan di halaman pembayaran. Centang yang "
+            "ditawarkan, lalu ketuk Selesai. Hanya channel yang aktif di akun Xendit Anda yang "
+            "berfungsi; “Semua channel” menawarkan semuanya.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_announce_explain": (
+            "📣 <b>Ke mana pembayaran diumumkan</b>\n"
+            "Anggota yang membuat link mendapat kabar di chat tempat link dibuat; grup toko "
+            "mendapat kabar di grup, untuk seluruh tim.\n"
+            "{group_note}\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_group_connected": "Grup toko sudah terhubung.",
+        "settings_group_none": (
+            "Belum ada grup yang terhubung (pemilik mengirim /connect di grup). Sampai ada, "
+            "“grup toko” berarti chat tempat link dibuat."
+        ),
+        "settings_announce_member": "Anggota yang membuat link",
+        "settings_announce_group": "Grup toko",
+        "settings_announce_both": "Keduanya",
+        "settings_group_qr": "Kode QR",
+        "settings_group_ewallet": "E-wallet",
+        "settings_group_va": "Virtual account (transfer bank)",
+        "settings_group_dd": "Direct debit",
+        "settings_group_cards": "Kartu",
+        "settings_group_retail": "Gerai retail",
+        "settings_group_paylater": "Paylater",
+        "settings_refused": "Pengaturan itu tidak bisa disimpan. Tidak ada yang berubah.",
+        "settings_name_empty": (
+            "Nama tidak boleh kosong. Tidak ada yang berubah: ketuk Nama di /settings untuk "
+            "mencoba lagi."
+        ),
+        "settings_name_too_long": (
+            "Nama itu {length} karakter; nama toko maksimal {max} karakter. Tidak ada yang "
+            "berubah: ketuk Nama di /settings untuk mencoba lagi."
+        ),
+        "settings_name_one_line": (
+            "Nama harus satu baris, tanpa karakter khusus. Tidak ada yang berubah: ketuk Nama "
+            "di /settings untuk mencoba lagi."
+        ),
+        "settings_expiry_range": (
+            "Link bisa berlaku 15 menit sampai 30 hari. Tidak ada yang berubah."
+        ),
+        "settings_threshold_too_large": (
+            "Itu melebihi batas satu link, jadi saya tidak akan pernah bertanya. Tidak ada "
+            "yang berubah."
+        ),
+        "settings_thresholds_cross": (
+            "Batas jumlah kecil harus di bawah batas jumlah besar. Tidak ada yang berubah."
+        ),
+        "settings_not_a_choice": (
+            "Pilihan itu tidak tersedia untuk toko ini (tombol lama?). Tidak ada yang berubah."
+        ),
+        "settings_no_channels": "Centang minimal satu channel, atau pilih “Semua channel”.",
         # -- end of /settings
     },
 }

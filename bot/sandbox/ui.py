@@ -256,9 +256,22 @@ class SandboxUI:
         language = _language(body.get("lang"))
         if text:
             self._tg.push_message(
-                MERCHANT_ID, text, first_name=MERCHANT_NAME, language_code=language
+                MERCHANT_ID,
+                text,
+                first_name=MERCHANT_NAME,
+                language_code=language,
+                reply_to=self._force_reply_to(),
             )
         return web.json_response({"ok": True})
+
+    def _force_reply_to(self) -> int | None:
+        """The bot's last message, if it asked for a reply (ForceReply): Telegram's app then
+        opens a reply to it, so what is typed next answers it."""
+        history = self._tg.history(MERCHANT_ID)
+        last = history[-1] if history else None
+        if last is not None and last.from_bot and (last.reply_markup or {}).get("force_reply"):
+            return last.message_id
+        return None
 
     async def press(self, request: web.Request) -> web.Response:
         body = await request.json()
