@@ -24,6 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot import views
 from bot.checks import ReconcilePolicy, SessionChecker
 from bot.config import DEFAULT_MAX_AMOUNT, Settings
+from bot.group import ShopGroup
 from bot.ingest import Surge
 from bot.languages import Languages
 from bot.money import get_currency, to_minor_units
@@ -37,6 +38,7 @@ from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
 from bot.telegram.common import People
+from bot.telegram.group import GroupCommands
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -254,6 +256,7 @@ class Paybot:
             share=ShareInline(payments, people),
             language=LanguageCommands(languages),
             errors=handlers.ErrorReplies(people, payments),
+            group=GroupCommands(ShopGroup(team, shops), people),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token
