@@ -6,6 +6,15 @@ from __future__ import annotations
 import asyncio
 import re
 
+import httpx
+from telegram import (
+    ChatMemberAdministrator,
+    ChatMemberBanned,
+    ChatMemberLeft,
+    ChatMemberMember,
+    Update,
+)
+
 from bot.app import Paybot
 from storage import LinkStatus, NotificationStatus, Role, Shop
 from tests.conftest import MERCHANT, STRANGER, StartBot, handled
@@ -77,6 +86,34 @@ async def idle(app: Paybot) -> None:
 
 
 # -- the bot added to a group, and removed -----------------------------------------------------
+
+
+async def test_the_fake_tells_of_the_bots_membership_as_telegram_does(tg: FakeTelegram) -> None:
+    shapes = {
+        "member": ChatMemberMember,
+        "administrator": ChatMemberAdministrator,
+        "left": ChatMemberLeft,
+        "kicked": ChatMemberBanned,
+    }
+    for status, kind in shapes.items():
+        tg.push_my_chat_member(GROUP, status, user_id=MERCHANT)
+        update = Update.de_json(tg.updates[-1], None)
+        change = update.my_chat_member
+        assert change is not None
+        assert isinstance(change.new_chat_member, kind)
+        assert change.new_chat_member.user.id == tg.bot_id
+        assert change.from_user.id == MERCHANT
+        assert change.chat.type == "group"
+        assert update.effective_user is not None
+        assert update.effective_user.id == MERCHANT
+    # Removed, the bot can no longer write there; added again, it can.
+    async with httpx.AsyncClient(base_url=f"{tg.url}/bot{tg.token}") as api:
+        refused = await api.post("/sendMessage", data={"chat_id": GROUP, "text": "hi"})
+        assert refused.status_code == 403
+        assert "kicked" in refused.json()["description"]
+        tg.push_my_chat_member(GROUP, "member", user_id=MERCHANT, old_status="kicked")
+        sent = await api.post("/sendMessage", data={"chat_id": GROUP, "text": "hi"})
+        assert sent.status_code == 200
 
 
 async def test_an_owner_who_adds_the_bot_is_offered_to_connect_the_group(

@@ -93,6 +93,7 @@ class GroupCommands:
             return
         found = await self._member(user.id)
         if found is None:
+            await query.answer()
             return
         shop, member = found
         if query.message.chat.type not in GROUPS:  # only ever sent in a group
