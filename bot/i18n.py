@@ -460,7 +460,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "settings_button_done": "Done",
         "settings_name_prompt": (
             "Send the shop's new name in reply to this message (at most 64 characters). "
-            "Customers see it on the payment page and in the messages you share with them."
+            "Customers see it in the messages you share with them and on the page they come "
+            "back to after paying."
         ),
         "settings_name_placeholder": "The shop's name",
         "settings_expiry_explain": (
@@ -995,7 +996,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "settings_button_done": "Selesai",
         "settings_name_prompt": (
             "Kirim nama baru toko sebagai balasan pesan ini (maksimal 64 karakter). "
-            "Pelanggan melihatnya di halaman pembayaran dan di pesan yang Anda bagikan."
+            "Pelanggan melihatnya di pesan yang Anda bagikan dan di halaman tempat mereka "
+            "kembali setelah membayar."
         ),
         "settings_name_placeholder": "Nama toko",
         "settings_expiry_explain": (

@@ -634,6 +634,7 @@ def team(
     title = _t(language, "team_title", shop=html.escape(shop.name), day=format_day(day, language))
     lines: list[str] = []
     buttons: list[tuple[Button, ...]] = []
+    owners = sum(1 for entry in totals if entry.member.is_owner)
     for entry in totals:
         member = entry.member
         name = clip(member.name, MEMBER_NAME)
@@ -649,6 +650,8 @@ def team(
                 total=minor_amount(entry.paid_minor, shop.currency),
             )
         )
+        if member.is_owner and owners == 1:
+            continue  # the last owner can neither step down nor go: no buttons that refuse
         short = clip_plain(member.name, BUTTON_NAME)
         other = "s" if member.is_owner else "o"
         buttons.append(
@@ -675,7 +678,7 @@ def team(
             break
         shown -= 1
     # Telegram takes at most 100 buttons under a message.
-    return Reply(text, tuple(buttons[: min(shown, 50)]))
+    return Reply(text, tuple(buttons[:50]))
 
 
 def confirm_remove(language: str, shop: Shop, member: Member) -> Reply:
