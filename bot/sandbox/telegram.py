@@ -523,6 +523,29 @@ class FakeTelegram(LocalServer):
                 }
             )
 
+    def push_my_chat_member(
+        self,
+        chat_id: int,
+        *,
+        user_id: int,
+        first_name: str = "Budi",
+        status: str = "member",
+        old_status: str = "left",
+    ) -> int:
+        """``user_id`` adds the bot to a group (or changes its status there), as Telegram tells
+        a bot: a ``my_chat_member`` update (a ``ChatMemberUpdated``); returns the update id."""
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": self._chat(chat_id, first_name),
+                    "from": self._user(user_id, first_name, "en"),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old_status, "user": dict(self.bot_user)},
+                    "new_chat_member": {"status": status, "user": dict(self.bot_user)},
+                }
+            }
+        )
+
     def push_callback(
         self,
         chat_id: int,
@@ -579,6 +602,10 @@ class FakeTelegram(LocalServer):
             }
         )
         return query_id
+
+    def name_group(self, chat_id: int, title: str) -> None:
+        """Give a group its title before anyone writes in it (otherwise ``Group <id>``)."""
+        self._chats[chat_id] = {**self._chat(chat_id), "title": title}
 
     # ------------------------------------------------------------------ waiting
 
