@@ -108,6 +108,7 @@ _URL = re.compile(r"https?://[^\s<>\"']+")
 _START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _STYLE = """
+[hidden]{display:none!important}
 *{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",
 Roboto,sans-serif;background:#dfe5ec;color:#1d1f23}header{padding:.6rem 1rem;background:#1f2d3d;
 color:#fff;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}header h1{font-size:1.05rem;
@@ -256,7 +257,7 @@ document.addEventListener('click', (event) => {
   const shared = event.target.closest('button[data-sheet]');
   if (shared) {
     const source = document.getElementById(shared.dataset.sheet);
-    if (source) openSheet(shared.textContent, [...source.cloneNode(true).childNodes]);
+    if (source) openSheet(shared.textContent, [...source.content.cloneNode(true).childNodes]);
   }
   const s = event.target.closest('button[data-share]');
   if (s) $('customer').src = '/customer/share?q=' + encodeURIComponent(s.dataset.share) +
@@ -535,10 +536,10 @@ class SandboxUI:
         """What a t.me/share/url button does, told honestly: Telegram asks which chat to send
         the text to; the sandbox shows the text, whose links the visitor taps as the receiver."""
         return (
-            f'<div id="{sheet_id}" hidden><p>Telegram opens its list of chats to send this '
+            f'<template id="{sheet_id}"><p>Telegram opens its list of chats to send this '
             f"message to (to {html.escape(CASHIER_NAME)}, say). The sandbox has no chats "
             "between people: here is the message; tap its link as the one who receives it."
-            f'</p><div class="msg me">{_linkify(shared, self._link)}</div></div>'
+            f'</p><div class="msg me">{_linkify(shared, self._link)}</div></template>'
         )
 
     def _link(self, url: str, label: str) -> str:
