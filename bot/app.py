@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from telegram import LinkPreviewOptions, Update
+from telegram import Bot, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
@@ -32,6 +32,7 @@ from bot.payments import PaymentPolicy, PaymentService
 from bot.ratelimit import SlidingWindow
 from bot.reports import Reports
 from bot.server import ConnectionGuard, OncePerInterval, log_resource_errors, raise_open_file_limit
+from bot.shop_settings import ShopSettings
 from bot.team import CLAIM, Team, deep_link
 from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
@@ -42,12 +43,14 @@ from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
 from bot.telegram.ratelimit import WindowRateLimiter
 from bot.telegram.sender import TelegramSender
+from bot.telegram.settings import SettingsCommands
 from bot.telegram.share import ShareInline
+from bot.telegram.team import TeamCommands
 from bot.telegram.updates import TrackedUpdateProcessor
 from bot.telegram.webhook import TelegramWebhook
 from bot.web import build_web_app
 from bot.xendit import XenditClient
-from storage import Database, Events, Links, Outbox, Shops, ShopSeed, Users, utcnow
+from storage import Database, Events, Links, Outbox, Shop, Shops, ShopSeed, Users, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +257,8 @@ class Paybot:
             share=ShareInline(payments, people),
             language=LanguageCommands(languages),
             errors=handlers.ErrorReplies(people, payments),
+            team=TeamCommands(people, clock=self._clock),
+            settings=SettingsCommands(ShopSettings(shops, payments.policy.max_amounts), people),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token
@@ -316,18 +321,7 @@ class Paybot:
         """The shop exists, ``ALLOWED_USER_IDS`` are its owners; with no owner, a claim link
         is logged (one line), for the operator to open."""
         s = self.settings
-        currency = get_currency(s.default_currency)
-        below = s.effective_confirm_below
-        seed = ShopSeed(
-            name=(s.shop_name or bot_name)[:64],
-            currency=currency.code,
-            country=currency.country,
-            timezone=s.timezone,
-            link_expiry=s.link_expiry,
-            confirm_above_minor=to_minor_units(s.effective_confirm_above, currency),
-            confirm_below_minor=to_minor_units(below, currency) if below > 0 else None,
-        )
-        shop, unclaimed = await team.set_up(seed, s.allowed_user_ids)
+        shop, unclaimed = await team.set_up(shop_seed(s, bot_name), s.allowed_user_ids)
         if unclaimed:
             code = await team.new_claim_code(shop)
             self.claim_link = deep_link(bot_username, CLAIM, code)
@@ -351,6 +345,42 @@ class Paybot:
             processor = self.telegram.update_processor
             assert isinstance(processor, TrackedUpdateProcessor)
             await processor.wait_idle()
+
+
+def shop_seed(settings: Settings, bot_name: str) -> ShopSeed:
+    """The shop a first start makes: from the settings, named after the bot unless
+    ``SHOP_NAME`` says otherwise."""
+    currency = get_currency(settings.default_currency)
+    below = settings.effective_confirm_below
+    return ShopSeed(
+        name=(settings.shop_name or bot_name)[:64],
+        currency=currency.code,
+        country=currency.country,
+        timezone=settings.timezone,
+        link_expiry=settings.link_expiry,
+        confirm_above_minor=to_minor_units(settings.effective_confirm_above, currency),
+        confirm_below_minor=to_minor_units(below, currency) if below > 0 else None,
+    )
+
+
+async def claim_link(settings: Settings) -> tuple[Shop, str | None]:
+    """``python -m bot claim``: the shop (made as a first start makes it) and a new link whose
+    opener becomes its owner; None instead of a link when the shop has an owner already."""
+    api = str(settings.telegram_api_url).rstrip("/")
+    # Entering the context runs getMe: the bot's name (a new shop's) and username (the link's).
+    async with Bot(settings.telegram_bot_token.get_secret_value(), base_url=f"{api}/bot") as bot:
+        bot_name, bot_username = bot.first_name, bot.username
+    db = await Database.connect(settings.database_url)
+    try:
+        team = Team(Shops(db))
+        shop, unclaimed = await team.set_up(
+            shop_seed(settings, bot_name), settings.allowed_user_ids
+        )
+        if not unclaimed:
+            return shop, None
+        return shop, deep_link(bot_username, CLAIM, await team.new_claim_code(shop))
+    finally:
+        await db.close()
 
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The command line: ``python -m bot`` runs paybot, ``python -m bot sandbox`` the sandbox."""
+"""The command line: ``python -m bot`` runs paybot, ``python -m bot sandbox`` the sandbox,
+``python -m bot claim`` prints the link that makes its opener the shop's owner."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.app import serve
-from bot.config import ConfigError, load_settings
+from bot.app import claim_link, serve
+from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8000)
+    commands.add_parser(
+        "claim", help="print the link that makes the first person to open it the shop's owner"
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "sandbox":
         # Imported here only: the stand-ins have no place in the deployed bot's memory.
@@ -40,9 +44,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"paybot: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    if args.command == "claim":
+        return claim(settings)
     try:
         asyncio.run(serve(settings))
     except Exception as exc:
         log.critical("paybot could not run: %s", exc, exc_info=settings.log_level == "DEBUG")
         return 1
+    return 0
+
+
+def claim(settings: Settings) -> int:
+    """Print a claim link (0), or say the shop has an owner already (1)."""
+    try:
+        shop, link = asyncio.run(claim_link(settings))
+    except Exception as exc:
+        log.critical("no claim link: %s", exc, exc_info=settings.log_level == "DEBUG")
+        return 1
+    if link is None:
+        print(
+            f"{shop.name} has an owner already. Owners add people with /invite in their chat "
+            "with the bot (/invite owner for a co-owner).",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Open this link in Telegram to become the owner of {shop.name}:\n{link}")
+    print("It works once, and only while the shop has no owner.")
     return 0

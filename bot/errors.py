@@ -8,6 +8,7 @@ The tree (each class lives next to the code that raises it)::
     │   │   LinkNotFound (also a LookupError)
     │   ├── bot.money.AmountError (also a ValueError)
     │   ├── bot.reports.PeriodError (also a ValueError)
+    │   ├── bot.shop_settings.SettingRefused and its subclasses (a /settings value refused)
     │   └── bot.telegram.pay.BadExpiry (also a ValueError)
     ├── bot.payments.WebhookRejected (also a ValueError), WebhookNotStored
     ├── bot.money.UnknownCurrency (also a ValueError)

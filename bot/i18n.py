@@ -39,6 +39,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/links: your recent links · /unpaid: links still waiting\n"
             "/status <code>REF</code>: one link, fresh from Xendit · /cancel <code>REF</code>\n"
             "/today: what came in today · /export: a CSV for bookkeeping\n"
+            "/team: your team · /invite: invite someone (owners)\n"
+            "/settings: the shop's settings (owners)\n"
             "/language: English or Bahasa Indonesia"
         ),
         "cmd_start": "What this bot does",
@@ -171,6 +173,10 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "card_moved": "↓ The card of <code>{ref}</code> is further down.",
         "customer_message": "Hello! Please pay {amount} for {description} here: {url}",
         "customer_message_plain": "Hello! Please pay {amount} here: {url}",
+        "customer_message_shop": (
+            "Hello from {shop}! Please pay {amount} for {description} here: {url}"
+        ),
+        "customer_message_shop_plain": "Hello from {shop}! Please pay {amount} here: {url}",
         "qr_caption": ("Scan to pay <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"),
         "inline_title": "Send the payment link for {amount}",
         "inline_pay_button": "Pay {amount}",
@@ -274,6 +280,105 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_not_found": "Page not found",
         "page_not_found_note": "This address is not a payment of ours. Check the link.",
         # -- the team: claim, invites, /team (bot/telegram/team.py)
+        "waiting_for_claim": (
+            "This bot is waiting to be claimed by the person who runs it. They find the claim "
+            "link in the bot's log, or print it with <code>python -m bot claim</code>, and "
+            "open it here. Then they can invite you."
+        ),
+        "role_owner": "owner",
+        "role_staff": "staff",
+        "claimed_owner": (
+            "🎉 <b>You are the owner of {shop} now.</b>\n\n"
+            "Make a payment link with <code>/pay 150000 kopi susu</code>.\n"
+            "Invite your team with /invite (staff) or <code>/invite owner</code> (a co-owner): "
+            "each invite is a link that works once. /team shows your team and /settings the "
+            "shop's settings. /help lists everything."
+        ),
+        "joined_staff": (
+            "👋 <b>Welcome to {shop}!</b> You joined as staff.\n\n"
+            "What you can do now:\n"
+            "<code>/pay 150000 kopi susu</code>: make a payment link\n"
+            "/links and /unpaid: your own links\n"
+            "/status <code>REF</code>, /cancel <code>REF</code>: one of your links\n"
+            "/today: what your links took today\n"
+            "/help lists everything."
+        ),
+        "joined_owner": (
+            "👋 <b>Welcome to {shop}!</b> You joined as an owner.\n\n"
+            "Make a payment link with <code>/pay 150000 kopi susu</code>. You see every link "
+            "of the shop (/links, /today, /export), the team (/team, /invite) and the shop's "
+            "settings (/settings). /help lists everything."
+        ),
+        "member_joined": "👤 {name} joined {shop} as {role}.",
+        "already_member": "You are already in {shop} as {role}. /help shows what you can do.",
+        "invite_expired": (
+            "⌛ This invite has expired: invites work for 24 hours. Ask the shop's owner for a "
+            "new invite."
+        ),
+        "invite_used": (
+            "This invite has been used already: each invite works once. Ask the shop's owner "
+            "for a new invite."
+        ),
+        "invite_unknown": (
+            "I don't know this invite link. Check that it was copied whole, or ask the shop's "
+            "owner for a new invite."
+        ),
+        "shop_claimed": (
+            "{shop} has been claimed already: it has an owner. To join the team, ask them for "
+            "an invite link."
+        ),
+        "invite_usage": (
+            "Send /invite to invite a staff member, or <code>/invite owner</code> to invite a "
+            "co-owner."
+        ),
+        "invite_private": (
+            "Please send /invite to me in our private chat: anyone who sees an invite link can "
+            "use it."
+        ),
+        "invite_link": (
+            "✉️ <b>An invite to {shop}</b>, as {role}:\n\n"
+            "{link}\n\n"
+            "It works once, until {expires}. Send it to the one person you mean: opening it "
+            "adds them to the team."
+        ),
+        "invite_share_text": "Join {shop} to take payments with me",
+        "button_share_invite": "Send the invite",
+        "team_title": "👥 <b>The team of {shop}</b>\nPaid today, {day}:",
+        "team_line": "{icon} {name}{you} · {role}: {count} paid · {total}",
+        "team_you": " (you)",
+        "team_hint": (
+            "Add people with /invite or <code>/invite owner</code>. A removed member's links "
+            "stay with the shop."
+        ),
+        "button_make_owner": "Make {name} owner",
+        "button_make_staff": "Make {name} staff",
+        "button_remove": "Remove {name}",
+        "team_confirm_remove": (
+            "Remove <b>{name}</b> from {shop}? They can no longer make or manage links. "
+            "Their links stay with the shop."
+        ),
+        "button_remove_yes": "Yes, remove",
+        "button_keep": "No",
+        "team_last_owner": ("A shop needs at least one owner: make someone else an owner first."),
+        "team_not_member": "That person is no longer in the team.",
+        "team_removed": "{name} was removed from the team.",
+        "team_role_changed": "{name} is now {role}.",
+        "you_were_removed": (
+            "You were removed from {shop}. Your links stay with the shop. To come back, ask an "
+            "owner for a new invite."
+        ),
+        "you_left": "You left {shop}.",
+        "you_are_owner_now": (
+            "👑 You are now an owner of {shop}: you see every link of the shop, and /team, "
+            "/invite and /settings are yours too."
+        ),
+        "you_are_staff_now": (
+            "You are now staff in {shop}: you make links and see your own (/links, /today)."
+        ),
+        "today_members": "<b>By member</b>",
+        "today_member_line": "• {name}: {count} · {total}",
+        "cmd_invite": "Invite someone to the team (owners)",
+        "cmd_team": "The team and what each took today (owners)",
         # -- end of the team
         #
         #
@@ -282,6 +387,117 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         #
         #
         # -- /settings (bot/telegram/settings.py)
+        "cmd_settings": "The shop's settings (owners)",
+        "settings": (
+            "⚙️ <b>Settings of {name}</b>\n\n"
+            "Name: <b>{name}</b>\n"
+            "Links expire after: {expiry}\n"
+            "Ask to check amounts above: {above}\n"
+            "Ask to check amounts below: {below}\n"
+            "Time zone: {timezone}\n"
+            "Payment channels: {channels}\n"
+            "Payments announced to: {announce}\n\n"
+            "Tap a setting to change it. A change counts from the next link on."
+        ),
+        "settings_saved": "✅ Saved.",
+        "settings_off": "never (off)",
+        "settings_all_channels": "all that your Xendit account has",
+        "settings_minutes": "{n} minutes",
+        "settings_one_hour": "1 hour",
+        "settings_hours": "{n} hours",
+        "settings_days": "{n} days",
+        "settings_button_name": "Name",
+        "settings_button_expiry": "Link expiry",
+        "settings_button_above": "Large amounts",
+        "settings_button_below": "Small amounts",
+        "settings_button_timezone": "Time zone",
+        "settings_button_channels": "Payment channels",
+        "settings_button_announce": "Announcements",
+        "settings_button_back": "◀ Back",
+        "settings_button_off": "Off: never ask",
+        "settings_button_all": "All channels",
+        "settings_button_clear": "Clear",
+        "settings_button_done": "Done",
+        "settings_name_prompt": (
+            "Send the shop's new name in reply to this message (at most 64 characters). "
+            "Customers see it on the payment page and in the messages you share with them."
+        ),
+        "settings_name_placeholder": "The shop's name",
+        "settings_expiry_explain": (
+            "⏱ <b>Link expiry</b>\n"
+            "How long a new link can be paid. After that the customer needs a new link. "
+            "<code>exp:2h</code> in /pay sets it for one link.\n\n"
+            "Now: {value}"
+        ),
+        "settings_above_explain": (
+            "🔍 <b>Large amounts</b>\n"
+            "Above this amount I show it in words and ask before making the link, to catch an "
+            "extra zero. At most {max}, the most one link may ask for.\n\n"
+            "Now: {value}"
+        ),
+        "settings_below_explain": (
+            "🔍 <b>Small amounts</b>\n"
+            "Below this amount I ask before making the link, to catch a missing zero or "
+            "“rb”. It stays below the large-amount threshold.\n\n"
+            "Now: {value}"
+        ),
+        "settings_timezone_explain": (
+            "🕒 <b>Time zone</b>\n"
+            "The times on cards and payments, and when a day starts for /today and /export."
+            "\n\nNow: {value}"
+        ),
+        "settings_channels_explain": (
+            "💳 <b>Payment channels</b>\n"
+            "What customers can pay with on the payment page. Tick the ones to offer, then "
+            "tap Done. Only channels active on your Xendit account work; “All channels” "
+            "offers every one it has.\n\n"
+            "Now: {value}"
+        ),
+        "settings_announce_explain": (
+            "📣 <b>Where payments are announced</b>\n"
+            "The member who made the link hears it in the chat where they made it; the "
+            "shop's group hears it there, for the whole team.\n"
+            "{group_note}\n\n"
+            "Now: {value}"
+        ),
+        "settings_group_connected": "The shop's group is connected.",
+        "settings_group_none": (
+            "No group is connected yet (an owner sends /connect in the group). Until one is, "
+            "“the shop's group” means the chat the link was made in."
+        ),
+        "settings_announce_member": "The member who made the link",
+        "settings_announce_group": "The shop's group",
+        "settings_announce_both": "Both",
+        "settings_group_qr": "QR codes",
+        "settings_group_ewallet": "E-wallets",
+        "settings_group_va": "Virtual accounts (bank transfer)",
+        "settings_group_dd": "Direct debit",
+        "settings_group_cards": "Cards",
+        "settings_group_retail": "Retail outlets",
+        "settings_group_paylater": "Pay later",
+        "settings_refused": "That setting can't be saved. Nothing changed.",
+        "settings_name_empty": (
+            "The name can't be empty. Nothing changed: tap Name in /settings to try again."
+        ),
+        "settings_name_too_long": (
+            "That name has {length} characters; a shop's name can have at most {max}. "
+            "Nothing changed: tap Name in /settings to try again."
+        ),
+        "settings_name_one_line": (
+            "The name must be one line, without special characters. Nothing changed: tap "
+            "Name in /settings to try again."
+        ),
+        "settings_expiry_range": "A link can expire after 15 minutes to 30 days. Nothing changed.",
+        "settings_threshold_too_large": (
+            "That is more than one link may ask for, so I would never ask. Nothing changed."
+        ),
+        "settings_thresholds_cross": (
+            "The small-amount threshold must stay below the large-amount one. Nothing changed."
+        ),
+        "settings_not_a_choice": (
+            "That choice isn't offered for this shop (an old button?). Nothing changed."
+        ),
+        "settings_no_channels": "Tick at least one channel, or choose “All channels”.",
         # -- end of /settings
     },
     "id": {
@@ -309,6 +525,8 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/status <code>REF</code>: satu link, langsung dari Xendit · "
             "/cancel <code>REF</code>\n"
             "/today: pemasukan hari ini · /export: CSV untuk pembukuan\n"
+            "/team: tim Anda · /invite: undang orang (pemilik)\n"
+            "/settings: pengaturan toko (pemilik)\n"
             "/language: English atau Bahasa Indonesia"
         ),
         "cmd_start": "Apa yang bisa dilakukan bot ini",
@@ -439,6 +657,10 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "card_moved": "↓ Kartu <code>{ref}</code> ada di bawah.",
         "customer_message": "Halo! Silakan bayar {amount} untuk {description} di sini: {url}",
         "customer_message_plain": "Halo! Silakan bayar {amount} di sini: {url}",
+        "customer_message_shop": (
+            "Halo dari {shop}! Silakan bayar {amount} untuk {description} di sini: {url}"
+        ),
+        "customer_message_shop_plain": "Halo dari {shop}! Silakan bayar {amount} di sini: {url}",
         "qr_caption": (
             "Pindai untuk membayar <b>{amount}</b>\n{description_line}Ref: <code>{ref}</code>"
         ),
@@ -548,6 +770,110 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         "page_not_found": "Halaman tidak ditemukan",
         "page_not_found_note": "Alamat ini bukan pembayaran kami. Periksa linknya.",
         # -- the team: claim, invites, /team (bot/telegram/team.py)
+        "waiting_for_claim": (
+            "Bot ini menunggu diklaim oleh orang yang menjalankannya. Link klaim ada di log "
+            "bot, atau dicetak dengan <code>python -m bot claim</code>, lalu dibuka di sini. "
+            "Setelah itu mereka bisa mengundang Anda."
+        ),
+        "role_owner": "pemilik",
+        "role_staff": "staf",
+        "claimed_owner": (
+            "🎉 <b>Sekarang Anda pemilik {shop}.</b>\n\n"
+            "Buat link pembayaran dengan <code>/pay 150000 kopi susu</code>.\n"
+            "Undang tim Anda dengan /invite (staf) atau <code>/invite owner</code> (sesama "
+            "pemilik): setiap undangan adalah link yang berlaku sekali. /team menampilkan tim "
+            "Anda dan /settings pengaturan toko. /help berisi semua perintah."
+        ),
+        "joined_staff": (
+            "👋 <b>Selamat datang di {shop}!</b> Anda bergabung sebagai staf.\n\n"
+            "Yang bisa Anda lakukan sekarang:\n"
+            "<code>/pay 150000 kopi susu</code>: buat link pembayaran\n"
+            "/links dan /unpaid: link Anda sendiri\n"
+            "/status <code>REF</code>, /cancel <code>REF</code>: salah satu link Anda\n"
+            "/today: pemasukan link Anda hari ini\n"
+            "/help berisi semua perintah."
+        ),
+        "joined_owner": (
+            "👋 <b>Selamat datang di {shop}!</b> Anda bergabung sebagai pemilik.\n\n"
+            "Buat link pembayaran dengan <code>/pay 150000 kopi susu</code>. Anda melihat "
+            "semua link toko (/links, /today, /export), tim (/team, /invite) dan pengaturan "
+            "toko (/settings). /help berisi semua perintah."
+        ),
+        "member_joined": "👤 {name} bergabung dengan {shop} sebagai {role}.",
+        "already_member": (
+            "Anda sudah ada di {shop} sebagai {role}. /help menampilkan yang bisa Anda lakukan."
+        ),
+        "invite_expired": (
+            "⌛ Undangan ini sudah kedaluwarsa: undangan berlaku 24 jam. Minta undangan baru "
+            "kepada pemilik toko."
+        ),
+        "invite_used": (
+            "Undangan ini sudah dipakai: setiap undangan berlaku sekali. Minta undangan baru "
+            "kepada pemilik toko."
+        ),
+        "invite_unknown": (
+            "Saya tidak mengenal link undangan ini. Periksa apakah linknya tersalin utuh, atau "
+            "minta undangan baru kepada pemilik toko."
+        ),
+        "shop_claimed": (
+            "{shop} sudah diklaim: toko ini sudah punya pemilik. Untuk bergabung, minta link "
+            "undangan kepada mereka."
+        ),
+        "invite_usage": (
+            "Kirim /invite untuk mengundang staf, atau <code>/invite owner</code> untuk "
+            "mengundang sesama pemilik."
+        ),
+        "invite_private": (
+            "Mohon kirim /invite di chat pribadi dengan saya: siapa pun yang melihat link "
+            "undangan bisa memakainya."
+        ),
+        "invite_link": (
+            "✉️ <b>Undangan ke {shop}</b>, sebagai {role}:\n\n"
+            "{link}\n\n"
+            "Berlaku sekali, sampai {expires}. Kirim ke satu orang yang Anda maksud: begitu "
+            "dibuka, ia masuk ke tim."
+        ),
+        "invite_share_text": "Bergabunglah dengan {shop} untuk menerima pembayaran bersama saya",
+        "button_share_invite": "Kirim undangan",
+        "team_title": "👥 <b>Tim {shop}</b>\nDibayar hari ini, {day}:",
+        "team_line": "{icon} {name}{you} · {role}: {count} dibayar · {total}",
+        "team_you": " (Anda)",
+        "team_hint": (
+            "Tambah orang dengan /invite atau <code>/invite owner</code>. Link anggota yang "
+            "dikeluarkan tetap milik toko."
+        ),
+        "button_make_owner": "Jadikan {name} pemilik",
+        "button_make_staff": "Jadikan {name} staf",
+        "button_remove": "Keluarkan {name}",
+        "team_confirm_remove": (
+            "Keluarkan <b>{name}</b> dari {shop}? Ia tidak bisa lagi membuat atau mengelola "
+            "link. Linknya tetap milik toko."
+        ),
+        "button_remove_yes": "Ya, keluarkan",
+        "button_keep": "Tidak",
+        "team_last_owner": (
+            "Toko perlu setidaknya satu pemilik: jadikan orang lain pemilik terlebih dahulu."
+        ),
+        "team_not_member": "Orang itu sudah tidak ada di tim.",
+        "team_removed": "{name} sudah dikeluarkan dari tim.",
+        "team_role_changed": "{name} sekarang {role}.",
+        "you_were_removed": (
+            "Anda dikeluarkan dari {shop}. Link Anda tetap milik toko. Untuk kembali, minta "
+            "undangan baru kepada pemilik."
+        ),
+        "you_left": "Anda keluar dari {shop}.",
+        "you_are_owner_now": (
+            "👑 Sekarang Anda pemilik {shop}: Anda melihat semua link toko, dan bisa memakai "
+            "/team, /invite dan /settings."
+        ),
+        "you_are_staff_now": (
+            "Sekarang Anda staf di {shop}: Anda membuat link dan melihat link Anda sendiri "
+            "(/links, /today)."
+        ),
+        "today_members": "<b>Per anggota</b>",
+        "today_member_line": "• {name}: {count} · {total}",
+        "cmd_invite": "Undang orang ke tim (pemilik)",
+        "cmd_team": "Tim dan pemasukan masing-masing hari ini (pemilik)",
         # -- end of the team
         #
         #
@@ -556,6 +882,121 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         #
         #
         # -- /settings (bot/telegram/settings.py)
+        "cmd_settings": "Pengaturan toko (pemilik)",
+        "settings": (
+            "⚙️ <b>Pengaturan {name}</b>\n\n"
+            "Nama: <b>{name}</b>\n"
+            "Link berlaku selama: {expiry}\n"
+            "Minta cek jumlah di atas: {above}\n"
+            "Minta cek jumlah di bawah: {below}\n"
+            "Zona waktu: {timezone}\n"
+            "Channel pembayaran: {channels}\n"
+            "Pembayaran diumumkan ke: {announce}\n\n"
+            "Ketuk pengaturan untuk mengubahnya. Perubahan berlaku mulai link berikutnya."
+        ),
+        "settings_saved": "✅ Tersimpan.",
+        "settings_off": "tidak pernah (mati)",
+        "settings_all_channels": "semua yang dimiliki akun Xendit Anda",
+        "settings_minutes": "{n} menit",
+        "settings_one_hour": "1 jam",
+        "settings_hours": "{n} jam",
+        "settings_days": "{n} hari",
+        "settings_button_name": "Nama",
+        "settings_button_expiry": "Masa berlaku link",
+        "settings_button_above": "Jumlah besar",
+        "settings_button_below": "Jumlah kecil",
+        "settings_button_timezone": "Zona waktu",
+        "settings_button_channels": "Channel pembayaran",
+        "settings_button_announce": "Pengumuman",
+        "settings_button_back": "◀ Kembali",
+        "settings_button_off": "Mati: jangan tanya",
+        "settings_button_all": "Semua channel",
+        "settings_button_clear": "Kosongkan",
+        "settings_button_done": "Selesai",
+        "settings_name_prompt": (
+            "Kirim nama baru toko sebagai balasan pesan ini (maksimal 64 karakter). "
+            "Pelanggan melihatnya di halaman pembayaran dan di pesan yang Anda bagikan."
+        ),
+        "settings_name_placeholder": "Nama toko",
+        "settings_expiry_explain": (
+            "⏱ <b>Masa berlaku link</b>\n"
+            "Berapa lama link baru bisa dibayar. Setelah itu pelanggan perlu link baru. "
+            "<code>exp:2h</code> di /pay mengaturnya untuk satu link.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_above_explain": (
+            "🔍 <b>Jumlah besar</b>\n"
+            "Di atas jumlah ini saya tulis jumlahnya dengan kata dan bertanya dulu sebelum "
+            "membuat link, agar nol berlebih ketahuan. Maksimal {max}, batas satu link.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_below_explain": (
+            "🔍 <b>Jumlah kecil</b>\n"
+            "Di bawah jumlah ini saya bertanya dulu sebelum membuat link, agar nol atau "
+            "“rb” yang terlewat ketahuan. Harus di bawah batas jumlah besar.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_timezone_explain": (
+            "🕒 <b>Zona waktu</b>\n"
+            "Waktu di kartu dan pembayaran, dan kapan hari dimulai untuk /today dan /export."
+            "\n\nSekarang: {value}"
+        ),
+        "settings_channels_explain": (
+            "💳 <b>Channel pembayaran</b>\n"
+            "Cara bayar yang bisa dipilih pelanggan di halaman pembayaran. Centang yang "
+            "ditawarkan, lalu ketuk Selesai. Hanya channel yang aktif di akun Xendit Anda yang "
+            "berfungsi; “Semua channel” menawarkan semuanya.\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_announce_explain": (
+            "📣 <b>Ke mana pembayaran diumumkan</b>\n"
+            "Anggota yang membuat link mendapat kabar di chat tempat link dibuat; grup toko "
+            "mendapat kabar di grup, untuk seluruh tim.\n"
+            "{group_note}\n\n"
+            "Sekarang: {value}"
+        ),
+        "settings_group_connected": "Grup toko sudah terhubung.",
+        "settings_group_none": (
+            "Belum ada grup yang terhubung (pemilik mengirim /connect di grup). Sampai ada, "
+            "“grup toko” berarti chat tempat link dibuat."
+        ),
+        "settings_announce_member": "Anggota yang membuat link",
+        "settings_announce_group": "Grup toko",
+        "settings_announce_both": "Keduanya",
+        "settings_group_qr": "Kode QR",
+        "settings_group_ewallet": "E-wallet",
+        "settings_group_va": "Virtual account (transfer bank)",
+        "settings_group_dd": "Direct debit",
+        "settings_group_cards": "Kartu",
+        "settings_group_retail": "Gerai retail",
+        "settings_group_paylater": "Paylater",
+        "settings_refused": "Pengaturan itu tidak bisa disimpan. Tidak ada yang berubah.",
+        "settings_name_empty": (
+            "Nama tidak boleh kosong. Tidak ada yang berubah: ketuk Nama di /settings untuk "
+            "mencoba lagi."
+        ),
+        "settings_name_too_long": (
+            "Nama itu {length} karakter; nama toko maksimal {max} karakter. Tidak ada yang "
+            "berubah: ketuk Nama di /settings untuk mencoba lagi."
+        ),
+        "settings_name_one_line": (
+            "Nama harus satu baris, tanpa karakter khusus. Tidak ada yang berubah: ketuk Nama "
+            "di /settings untuk mencoba lagi."
+        ),
+        "settings_expiry_range": (
+            "Link bisa berlaku 15 menit sampai 30 hari. Tidak ada yang berubah."
+        ),
+        "settings_threshold_too_large": (
+            "Itu melebihi batas satu link, jadi saya tidak akan pernah bertanya. Tidak ada "
+            "yang berubah."
+        ),
+        "settings_thresholds_cross": (
+            "Batas jumlah kecil harus di bawah batas jumlah besar. Tidak ada yang berubah."
+        ),
+        "settings_not_a_choice": (
+            "Pilihan itu tidak tersedia untuk toko ini (tombol lama?). Tidak ada yang berubah."
+        ),
+        "settings_no_channels": "Centang minimal satu channel, atau pilih “Semua channel”.",
         # -- end of /settings
     },
 }

@@ -70,12 +70,14 @@ class Team:
     def __init__(self, shops: Shops, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._shops = shops
         self._clock = clock
+        self._shop_id: int | None = None  # the deployment's shop, once set up
 
     async def set_up(self, seed: ShopSeed, allowed_user_ids: Iterable[int]) -> tuple[Shop, bool]:
         """At start: the shop exists (made from ``seed`` the first time) and the users of
         ``ALLOWED_USER_IDS``, if any, are its owners. True when the shop has no owner yet
         (it waits to be claimed)."""
         shop = await self._shops.ensure_shop(seed)
+        self._shop_id = shop.id
         listed = list(allowed_user_ids)
         if listed:
             added, removed = await self._shops.sync_env_owners(shop.id, listed)
@@ -87,6 +89,10 @@ class Team:
                     ", ".join(map(str, removed)),
                 )
         return shop, not await self._shops.has_owner(shop.id)
+
+    async def waiting_for_claim(self) -> bool:
+        """Whether the deployment's shop still has no owner (nobody opened a claim link)."""
+        return self._shop_id is not None and not await self._shops.has_owner(self._shop_id)
 
     async def new_claim_code(self, shop: Shop) -> str:
         """A one-time code whose opener becomes the owner, while the shop has none."""

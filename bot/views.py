@@ -7,9 +7,9 @@ HTML message with an inline keyboard.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 
 from bot import i18n
+from bot.channels import groups_of, label_of
 from bot.errors import Problem
 from bot.money import (
     AmountError,
@@ -28,7 +29,19 @@ from bot.money import (
     get_currency,
 )
 from bot.payments import CancelOutcome, Failure, LinkNotCreated
-from storage import DaySummary, Link, LinkStatus, Notification, NotificationKind
+from bot.shop_settings import Zone, zone_label
+from storage import (
+    AnnounceTo,
+    DaySummary,
+    Link,
+    LinkStatus,
+    Member,
+    MemberTotals,
+    Notification,
+    NotificationKind,
+    Role,
+    Shop,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,15 +346,25 @@ def customer_message(link: Link, amount: str | None = None) -> str:
     ``amount``: the link's amount already formatted, if the caller has it."""
     assert link.link_url is not None
     amount = amount or link_amount(link)
+    key, shop = _customer_key(link)
     if link.description:
         return _t(
             link.language,
-            "customer_message",
+            key,
             amount=amount,
             description=link.description,
             url=link.link_url,
+            shop=shop,
         )
-    return _t(link.language, "customer_message_plain", amount=amount, url=link.link_url)
+    return _t(link.language, f"{key}_plain", amount=amount, url=link.link_url, shop=shop)
+
+
+def _customer_key(link: Link) -> tuple[str, str]:
+    """The customer's message names the shop, as it was named when the link was made (a
+    link made before shops had names: a greeting without one)."""
+    if link.merchant_name:
+        return "customer_message_shop", link.merchant_name
+    return "customer_message", ""
 
 
 def shared_message(link: Link) -> str:
@@ -351,11 +374,13 @@ def shared_message(link: Link) -> str:
     lang = link.language
     amount = html.escape(link_amount(link))
     url = html.escape(link.link_url)
+    key, shop_name = _customer_key(link)
+    shop = html.escape(shop_name)
     if not link.description:
-        return _t(lang, "customer_message_plain", amount=amount, url=url)
+        return _t(lang, f"{key}_plain", amount=amount, url=url, shop=shop)
 
     def render(description: str) -> str:
-        return _t(lang, "customer_message", amount=amount, description=description, url=url)
+        return _t(lang, key, amount=amount, description=description, url=url, shop=shop)
 
     text = render(html.escape(link.description))
     if telegram_length(text) <= TEXT_LIMIT:
@@ -568,6 +593,137 @@ def today(language: str, day: date, summary: DaySummary, currency_code: str) -> 
 
 
 # -- the team: claim, invites, /team ------------------------------------------------------------
+
+#: A member's name in a line of /team or /today, and on a button.
+MEMBER_NAME = 40
+BUTTON_NAME = 20
+
+
+def role_name(language: str, role: Role) -> str:
+    return _t(language, "role_owner" if role is Role.OWNER else "role_staff")
+
+
+def share_url(url: str, text: str) -> str:
+    """Telegram's share dialog: pick a chat, and ``text`` with ``url`` is sent there."""
+    return f"https://t.me/share/url?url={quote(url, safe='')}&text={quote(text, safe='')}"
+
+
+def invite(language: str, shop: Shop, role: Role, link: str, expires: datetime) -> Reply:
+    """A new invite: the link, until when it works, and a button to send it to someone."""
+    text = _t(
+        language,
+        "invite_link",
+        shop=html.escape(shop.name),
+        role=role_name(language, role),
+        link=html.escape(link),
+        expires=format_time(expires, shop.tz, language),
+    )
+    invitation = _t(language, "invite_share_text", shop=shop.name)
+    return Reply(
+        text, ((Button(_t(language, "button_share_invite"), url=share_url(link, invitation)),),)
+    )
+
+
+def team(
+    language: str, shop: Shop, day: date, totals: Sequence[MemberTotals], viewer_id: int
+) -> Reply:
+    """/team: each member, their role and what they took today; buttons to remove them or
+    change their role (the data names the member: ``team:rm:<user_id>``, at most 35 bytes)."""
+    title = _t(language, "team_title", shop=html.escape(shop.name), day=format_day(day, language))
+    lines: list[str] = []
+    buttons: list[tuple[Button, ...]] = []
+    for entry in totals:
+        member = entry.member
+        name = clip(member.name, MEMBER_NAME)
+        lines.append(
+            _t(
+                language,
+                "team_line",
+                icon="👑" if member.is_owner else "👤",
+                name=name,
+                you=_t(language, "team_you") if member.user_id == viewer_id else "",
+                role=role_name(language, member.role),
+                count=entry.paid_count,
+                total=minor_amount(entry.paid_minor, shop.currency),
+            )
+        )
+        short = clip_plain(member.name, BUTTON_NAME)
+        other = "s" if member.is_owner else "o"
+        buttons.append(
+            (
+                Button(
+                    _t(
+                        language,
+                        "button_make_staff" if member.is_owner else "button_make_owner",
+                        name=short,
+                    ),
+                    callback=f"team:role:{member.user_id}:{other}",
+                ),
+                Button(
+                    _t(language, "button_remove", name=short),
+                    callback=f"team:rm:{member.user_id}",
+                ),
+            )
+        )
+    hint = _t(language, "team_hint")
+    shown = len(lines)
+    while True:
+        text = "\n".join([title, "", *lines[:shown], "", hint])
+        if telegram_length(text) <= TEXT_LIMIT or shown <= 1:
+            break
+        shown -= 1
+    # Telegram takes at most 100 buttons under a message.
+    return Reply(text, tuple(buttons[: min(shown, 50)]))
+
+
+def confirm_remove(language: str, shop: Shop, member: Member) -> Reply:
+    """Removing a member is asked first: Yes removes, No goes back to the list."""
+    return Reply(
+        _t(
+            language,
+            "team_confirm_remove",
+            name=clip(member.name, MEMBER_NAME),
+            shop=html.escape(shop.name),
+        ),
+        (
+            (
+                Button(_t(language, "button_remove_yes"), callback=f"team:rmok:{member.user_id}"),
+                Button(_t(language, "button_keep"), callback="team:list"),
+            ),
+        ),
+    )
+
+
+def today_by_member(
+    language: str,
+    day: date,
+    summary: DaySummary,
+    currency_code: str,
+    totals: Sequence[MemberTotals],
+) -> Reply:
+    """An owner's /today: the shop's day, then what each member took (with a team of more
+    than one: a lone owner's line would repeat the total)."""
+    reply = today(language, day, summary, currency_code)
+    if len(totals) < 2:
+        return reply
+    lines = [
+        _t(
+            language,
+            "today_member_line",
+            name=clip(entry.member.name, MEMBER_NAME),
+            count=entry.paid_count,
+            total=minor_amount(entry.paid_minor, currency_code),
+        )
+        for entry in totals
+    ]
+    shown = len(lines)
+    while True:
+        text = "\n".join([reply.text, "", _t(language, "today_members"), *lines[:shown]])
+        if telegram_length(text) <= TEXT_LIMIT or shown <= 1:
+            return Reply(text)
+        shown -= 1
+
+
 # -- end of the team
 #
 #
@@ -576,4 +732,197 @@ def today(language: str, day: date, summary: DaySummary, currency_code: str) -> 
 #
 #
 # -- /settings ------------------------------------------------------------------------------------
+
+#: A ticked and an unticked channel (the channel keyboard holds the choice being made).
+TICKED = "✅"
+UNTICKED = "⬜"
+_PARTLY = "➖"
+
+
+def settings_menu(language: str, shop: Shop) -> Reply:
+    """The shop's settings as they are, a button for each."""
+
+    def t(key: str) -> str:
+        return _t(language, key)
+
+    text = _t(
+        language,
+        "settings",
+        name=html.escape(shop.name),
+        expiry=duration(language, shop.link_expiry),
+        above=_threshold(language, shop.confirm_above_minor, shop.currency),
+        below=_threshold(language, shop.confirm_below_minor, shop.currency),
+        timezone=html.escape(zone_label(shop.timezone)),
+        channels=_channels_value(language, shop),
+        announce=_announce_value(language, shop.effective_announce_to),
+    )
+    return Reply(
+        text,
+        (
+            (
+                Button(t("settings_button_name"), callback="set:name"),
+                Button(t("settings_button_expiry"), callback="set:exp"),
+            ),
+            (
+                Button(t("settings_button_above"), callback="set:above"),
+                Button(t("settings_button_below"), callback="set:below"),
+            ),
+            (
+                Button(t("settings_button_timezone"), callback="set:tz"),
+                Button(t("settings_button_announce"), callback="set:ann"),
+            ),
+            (Button(t("settings_button_channels"), callback="set:ch"),),
+        ),
+    )
+
+
+def duration(language: str, span: timedelta) -> str:
+    """``24 hours``, ``3 days``, ``90 minutes``: a link's lifetime, as people say it."""
+    minutes = int(span.total_seconds()) // 60
+    if minutes % (24 * 60) == 0 and minutes >= 2 * 24 * 60:
+        return _t(language, "settings_days", n=minutes // (24 * 60))
+    if minutes == 60:
+        return _t(language, "settings_one_hour")
+    if minutes % 60 == 0:
+        return _t(language, "settings_hours", n=minutes // 60)
+    return _t(language, "settings_minutes", n=minutes)
+
+
+def _threshold(language: str, minor: int | None, currency: str) -> str:
+    return _t(language, "settings_off") if minor is None else minor_amount(minor, currency)
+
+
+def _channels_value(language: str, shop: Shop) -> str:
+    if not shop.payment_channels:
+        return _t(language, "settings_all_channels")
+    return html.escape(", ".join(label_of(shop.country, c) for c in shop.payment_channels))
+
+
+def _announce_value(language: str, where: AnnounceTo) -> str:
+    return _t(language, f"settings_announce_{where.value}")
+
+
+def _back(language: str) -> tuple[Button, ...]:
+    return (Button(_t(language, "settings_button_back"), callback="set:menu"),)
+
+
+def _chosen(label: str, chosen: bool) -> str:
+    return f"{TICKED} {label}" if chosen else label
+
+
+def settings_expiry(language: str, shop: Shop, choices: Sequence[timedelta]) -> Reply:
+    text = _t(language, "settings_expiry_explain", value=duration(language, shop.link_expiry))
+    buttons = [
+        Button(
+            _chosen(duration(language, span), span == shop.link_expiry),
+            callback=f"set:exp:{int(span.total_seconds())}",
+        )
+        for span in choices
+    ]
+    return Reply(text, (*_rows(buttons, 3), _back(language)))
+
+
+def settings_threshold(
+    language: str, shop: Shop, which: str, choices: Sequence[int], max_amount: Decimal
+) -> Reply:
+    """The large-amount (``which`` "above") or small-amount ("below") threshold's choices."""
+    current = shop.confirm_above_minor if which == "above" else shop.confirm_below_minor
+    text = _t(
+        language,
+        f"settings_{which}_explain",
+        value=_threshold(language, current, shop.currency),
+        max=format_amount(max_amount, get_currency(shop.currency)),
+    )
+    buttons = [
+        Button(
+            _chosen(minor_amount(minor, shop.currency), minor == current),
+            callback=f"set:{which}:{minor}",
+        )
+        for minor in choices
+    ]
+    off = Button(
+        _chosen(_t(language, "settings_button_off"), current is None), callback=f"set:{which}:off"
+    )
+    return Reply(text, (*_rows(buttons, 3), (off,), _back(language)))
+
+
+def settings_timezone(language: str, shop: Shop, zones: Sequence[Zone]) -> Reply:
+    text = _t(language, "settings_timezone_explain", value=html.escape(zone_label(shop.timezone)))
+    rows = tuple(
+        (Button(_chosen(zone.label, zone.name == shop.timezone), callback=f"set:tz:{zone.name}"),)
+        for zone in zones
+    )
+    return Reply(text, (*rows, _back(language)))
+
+
+def settings_announce(language: str, shop: Shop) -> Reply:
+    note = "settings_group_connected" if shop.group_chat_id is not None else "settings_group_none"
+    where = shop.effective_announce_to
+    text = _t(
+        language,
+        "settings_announce_explain",
+        group_note=_t(language, note),
+        value=_announce_value(language, where),
+    )
+    rows = tuple(
+        (
+            Button(
+                _chosen(_announce_value(language, choice), choice is where),
+                callback=f"set:ann:{choice.value}",
+            ),
+        )
+        for choice in AnnounceTo
+    )
+    return Reply(text, (*rows, _back(language)))
+
+
+def settings_channels(language: str, shop: Shop, ticked: Collection[str]) -> Reply:
+    """The channel keyboard: ``ticked`` is the choice being made (not saved until Done); a
+    group of several channels has a button that ticks or unticks all of them."""
+    text = _t(language, "settings_channels_explain", value=_channels_value(language, shop))
+    rows: list[tuple[Button, ...]] = []
+    for group, members in groups_of(shop.country):
+        if len(members) > 1:
+            count = sum(1 for c in members if c.code in ticked)
+            mark = TICKED if count == len(members) else UNTICKED if count == 0 else _PARTLY
+            label = f"{mark} {_t(language, f'settings_group_{group.value}')}"
+            rows.append((Button(label, callback=f"set:cg:{group.value}"),))
+        buttons = [
+            Button(
+                f"{TICKED if c.code in ticked else UNTICKED} {c.label}", callback=f"set:ch:{c.code}"
+            )
+            for c in members
+        ]
+        rows.extend(_rows(buttons, 3))
+    rows.append(
+        (
+            Button(_t(language, "settings_button_all"), callback="set:cha"),
+            Button(_t(language, "settings_button_clear"), callback="set:ch0"),
+        )
+    )
+    rows.append(
+        (
+            Button(_t(language, "settings_button_back"), callback="set:menu"),
+            Button(_t(language, "settings_button_done"), callback="set:chd"),
+        )
+    )
+    return Reply(text, tuple(rows))
+
+
+def ticked_channels(keyboard: Sequence[Sequence[tuple[str, str | None]]]) -> list[str]:
+    """The channels ticked on a channel keyboard, from its buttons' (label, data): the
+    message itself holds the choice in progress, so any instance can take the next tap."""
+    prefix = "set:ch:"
+    return [
+        data.removeprefix(prefix)
+        for row in keyboard
+        for label, data in row
+        if data is not None and data.startswith(prefix) and label.startswith(TICKED)
+    ]
+
+
+def _rows(buttons: Sequence[Button], width: int) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i : i + width]) for i in range(0, len(buttons), width))
+
+
 # -- end of /settings

@@ -142,7 +142,21 @@ class Database:
         When the schema is already current (every start but the first after an upgrade),
         Alembic is not even imported: a smaller idle process.
         """
-        await self.transaction(_migrate)
+        await self.change_schema(_migrate)
+
+    async def change_schema(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` (Alembic, handed the connection) in one transaction, as migrations must.
+
+        SQLite: with foreign keys not enforced meanwhile, and checked before the commit.
+        Alembic alters a SQLite table by copying it, dropping it and renaming the copy;
+        dropping a table that other rows refer to (outbox, webhook events, checks refer to
+        links) fails while they are enforced. SQLite's own procedure for altering a table
+        turns them off the same way.
+        """
+        engine = self.engine
+        if isinstance(engine, AsyncEngine):
+            return await self.transaction(work)
+        return await self._on_thread(_without_foreign_keys, engine, work)
 
     async def transaction(self, work: Callable[[Connection], T], *, repeatable: bool = False) -> T:
         """Run ``work(connection)`` (synchronous SQLAlchemy Core) in one transaction,
@@ -225,6 +239,26 @@ def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
 def _on_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.connect() as conn:
         return work(conn)
+
+
+def _without_foreign_keys(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as conn:
+        # A PRAGMA outside a transaction: inside one, SQLite ignores this one.
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        try:
+            with conn.begin():
+                # Python's sqlite3 begins a transaction before a write, not before DDL: a
+                # migration failing half-way would leave the tables it had made so far.
+                conn.exec_driver_sql("BEGIN")
+                done = work(conn)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the schema change broke foreign keys: {broken[:5]}")
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+        return done
 
 
 def _migrate(connection: Connection) -> None:

@@ -139,7 +139,15 @@ class Shops:
                 conn.execute(
                     update(shops)
                     .where(shops.c.id == row.id)
-                    .values(**_seed_values(seed), currency=row.currency, updated_at=now)
+                    # The currency its links were made in stays (and its country with it).
+                    .values(
+                        {
+                            **_seed_values(seed),
+                            "currency": row.currency,
+                            "country": row.country,
+                            "updated_at": now,
+                        }
+                    )
                 )
             return shop_of(conn.execute(select(shops).order_by(shops.c.id).limit(1)).one())
 
@@ -475,7 +483,13 @@ class Shops:
                 .values(used_by=user_id, used_at=now)
             )
             _upsert_member(
-                conn, shop.id, user_id, role=Role(row.role), name=name, source=kind, now=now
+                conn,
+                shop.id,
+                user_id,
+                role=Role(row.role),
+                name=name,
+                source="invite" if kind == "join" else kind,
+                now=now,
             )
             return Redeemed(InviteOutcome.JOINED, _member(conn, shop.id, user_id), shop, owners)
 

@@ -64,7 +64,16 @@ async def test_start_greets_a_member_and_help_lists_the_commands(
     assert help_.text is not None
     assert help_.text.startswith("<b>How to use /pay</b>\n<code>/pay &lt;amount&gt;")
     assert "<b>Other commands</b>" in help_.text
-    for command in ("/links", "/unpaid", "/status", "/cancel", "/today", "/export", "/language"):
+    for command in (
+        "/links",
+        "/unpaid",
+        "/status",
+        "/cancel",
+        "/today",
+        "/export",
+        "/settings",
+        "/language",
+    ):
         assert command in help_.text
     assert "Hi Budi" not in help_.text
     assert str(MERCHANT) not in help_.text
@@ -127,6 +136,9 @@ async def test_command_menu_is_set_at_start_up(paybot: Paybot, tg: FakeTelegram)
         "status",
         "cancel",
         "export",
+        "team",
+        "invite",
+        "settings",
         "language",
         "help",
     ]

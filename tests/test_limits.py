@@ -246,7 +246,10 @@ async def test_html_in_a_description_shows_literally_everywhere(
     [result] = json.loads(tg.inline_answers[query_id]["results"])
     content = result["input_message_content"]
     assert content["parse_mode"] == "HTML"
-    assert content["message_text"] == f"Hello! Please pay Rp150.000 for {shown} here: {url}"
+    assert (
+        content["message_text"]
+        == f"Hello from PayBot! Please pay Rp150.000 for {shown} here: {url}"
+    )
 
     listed = await say(tg, "/links")
     assert shown in (listed.text or "")

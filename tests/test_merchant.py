@@ -80,7 +80,8 @@ async def test_the_card_has_every_button_a_merchant_needs(
     whatsapp = urlparse(buttons["Share on WhatsApp"].url or "")
     assert (whatsapp.scheme, whatsapp.netloc, whatsapp.path) == ("https", "wa.me", "/")
     [text] = parse_qs(whatsapp.query)["text"]
-    assert text == f"Hello! Please pay Rp150.000 for kopi susu here: {session['payment_link_url']}"
+    url = session["payment_link_url"]
+    assert text == f"Hello from PayBot! Please pay Rp150.000 for kopi susu here: {url}"
 
 
 async def test_paid_rings_the_phone_and_the_card_edits_itself(
@@ -143,7 +144,7 @@ async def test_share_in_telegram_answers_the_inline_query_with_a_pay_button(
     await tg.wait_for(lambda: query_id in tg.inline_answers)
     [result] = json.loads(tg.inline_answers[query_id]["results"])
     assert result["input_message_content"]["message_text"] == (
-        f"Hello! Please pay Rp150.000 for kopi susu here: {url}"
+        f"Hello from PayBot! Please pay Rp150.000 for kopi susu here: {url}"
     )
     [[pay]] = result["reply_markup"]["inline_keyboard"]
     assert pay == {"text": "Pay Rp150.000", "url": url}

@@ -442,8 +442,10 @@ class FakeTelegram(LocalServer):
         user_id: int | None = None,
         first_name: str = "Budi",
         language_code: str = "en",
+        reply_to: int | None = None,
     ) -> int:
-        """A user writes ``text`` in ``chat_id``; returns the update id."""
+        """A user writes ``text`` in ``chat_id`` (in reply to message ``reply_to`` of that
+        chat, if given); returns the update id."""
         user = self._user(user_id if user_id is not None else chat_id, first_name, language_code)
         chat = self._chat(chat_id, first_name)
         message_id = self._new_message_id(chat_id)
@@ -454,6 +456,12 @@ class FakeTelegram(LocalServer):
             "date": int(time.time()),
             "text": text,
         }
+        replied = self._messages.get((chat_id, reply_to)) if reply_to is not None else None
+        if replied is not None and not replied.deleted:
+            # As the Bot API does: the replied-to message, without its own reply_to_message.
+            quoted = _copy(replied.raw)
+            quoted.pop("reply_to_message", None)
+            msg["reply_to_message"] = quoted
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
@@ -903,7 +911,9 @@ class FakeTelegram(LocalServer):
                 msg[entity_key] = json.loads(req.params[entity_key])
             except ValueError:
                 raise _ApiError(400, "Bad Request: can't parse entities JSON object") from None
-        if markup is not None:
+        if markup is not None and "inline_keyboard" in markup:
+            # A Message carries only an inline keyboard; ForceReply and reply keyboards
+            # act on the user's app and are not part of the message.
             msg["reply_markup"] = markup
         self._messages[(chat_id, message_id)] = StoredMessage(
             chat_id=chat_id,

@@ -581,8 +581,18 @@ class SandboxUI:
                 user_id=person.user_id,
                 first_name=person.name,
                 language_code=_language(body.get("lang")),
+                reply_to=self._force_reply_to(chat),
             )
         return web.json_response({"ok": True})
+
+    def _force_reply_to(self, chat: Chat) -> int | None:
+        """The bot's last message in the chat, if it asked for a reply (ForceReply):
+        Telegram's app then opens a reply to it, so what is typed next answers it."""
+        history = self._tg.history(chat.chat_id)
+        last = history[-1] if history else None
+        if last is not None and last.from_bot and (last.reply_markup or {}).get("force_reply"):
+            return last.message_id
+        return None
 
     async def press(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -21,14 +21,18 @@ from bot import i18n, views
 from bot.errors import Problem
 from bot.money import get_currency
 from bot.payments import LinkNotFound, PaymentService
+from bot.shop_settings import SettingRefused
 from bot.team import OwnersOnly
+from bot.telegram import settings as settings_handlers
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
 from bot.telegram.common import People, answer, edit, send, toast
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
+from bot.telegram.settings import SettingsCommands
 from bot.telegram.share import ShareInline
+from bot.telegram.team import START_WITH_CODE, USER_ID, TeamCommands
 from bot.views import Reply
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,20 @@ CHATS_GROUP = -2
 ACCESS_GROUP = -1
 
 #: The command menu, in this order.
-MENU = ("pay", "links", "unpaid", "today", "status", "cancel", "export", "language", "help")
+MENU = (
+    "pay",
+    "links",
+    "unpaid",
+    "today",
+    "status",
+    "cancel",
+    "export",
+    "team",
+    "invite",
+    "settings",
+    "language",
+    "help",
+)
 
 
 #: Card buttons: ``action:REF``.
@@ -56,6 +73,8 @@ def register(
     share: ShareInline,
     language: LanguageCommands,
     errors: ErrorReplies,
+    team: TeamCommands,
+    settings: SettingsCommands,
 ) -> None:
     """Every handler of the bot, in the order python-telegram-bot tries them."""
     # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
@@ -73,6 +92,14 @@ def register(
             MessageHandler(filters.UpdateType.EDITED_MESSAGE, pay.edited),
             # Taking a payment: /start /help /pay and the card's buttons.
             # -- the team (bot/telegram/team.py): claim and invite links, /invite, /team
+            # An opened claim or invite link (``/start claim_<code>``), before the plain /start.
+            CommandHandler("start", team.start_with_code, filters=START_WITH_CODE),
+            CommandHandler("invite", team.invite),
+            CommandHandler("team", team.team),
+            CallbackQueryHandler(team.list_again, pattern=r"^team:list$"),
+            CallbackQueryHandler(team.ask_remove, pattern=rf"^team:rm:{USER_ID}$"),
+            CallbackQueryHandler(team.remove, pattern=rf"^team:rmok:{USER_ID}$"),
+            CallbackQueryHandler(team.set_role, pattern=rf"^team:role:{USER_ID}:[os]$"),
             # -- end of the team
             CommandHandler("start", pay.start),
             CommandHandler("help", pay.help),
@@ -94,6 +121,25 @@ def register(
             # -- end of the shop's group
             #
             # -- /settings (bot/telegram/settings.py)
+            CommandHandler("settings", settings.show),
+            CallbackQueryHandler(settings.open, pattern=settings_handlers.OPEN),
+            CallbackQueryHandler(settings.choose_expiry, pattern=settings_handlers.EXPIRY),
+            CallbackQueryHandler(settings.choose_threshold, pattern=settings_handlers.THRESHOLD),
+            CallbackQueryHandler(settings.choose_zone, pattern=settings_handlers.ZONE),
+            CallbackQueryHandler(settings.choose_announce, pattern=settings_handlers.ANNOUNCE),
+            CallbackQueryHandler(settings.toggle_channel, pattern=settings_handlers.CHANNEL),
+            CallbackQueryHandler(settings.toggle_group, pattern=settings_handlers.CHANNEL_GROUP),
+            CallbackQueryHandler(settings.clear_channels, pattern=settings_handlers.CHANNELS_CLEAR),
+            CallbackQueryHandler(settings.all_channels, pattern=settings_handlers.CHANNELS_ALL),
+            CallbackQueryHandler(settings.channels_done, pattern=settings_handlers.CHANNELS_DONE),
+            # The reply to the name prompt: before the catch-all below takes any text.
+            MessageHandler(
+                filters.UpdateType.MESSAGE
+                & filters.TEXT
+                & ~filters.COMMAND
+                & settings_handlers.NAME_REPLY,
+                settings.name_reply,
+            ),
             # -- end of /settings
             # Inline mode: share a link with the customer.
             InlineQueryHandler(share.inline_query),
@@ -157,9 +203,11 @@ class ErrorReplies:
         if query is None:
             if message is not None:
                 await answer(message, reply)
-        elif isinstance(problem, (LinkNotFound, OwnersOnly)):
+        elif isinstance(problem, (LinkNotFound, OwnersOnly, SettingRefused)):
             # About the button itself: a toast; a refusal stays until dismissed.
-            await query.answer(toast(reply.text), show_alert=isinstance(problem, OwnersOnly))
+            await query.answer(
+                toast(reply.text), show_alert=isinstance(problem, (OwnersOnly, SettingRefused))
+            )
         else:
             # What the button did went wrong: said in the chat, under the card. A draft's
             # question (Yes) is settled by it: the answer takes the question's place.

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import i18n, views
 from bot.payments import Merchant, PaymentService
-from bot.reports import Reports, parse_period
+from bot.reports import Reports, day_bounds, parse_period
 from bot.team import OwnersOnly
 from bot.telegram.common import People, answer, edit, toast
 from bot.views import Reply
@@ -143,7 +143,13 @@ class ManageCommands:
         tz = merchant.shop.tz
         day = self._reports.today(utcnow(), tz)
         summary = await self._reports.day(merchant.scope, day, tz)
-        reply = views.today(merchant.language, day, summary, merchant.shop.currency)
+        if merchant.is_owner:  # and what each member took; staff see their own only
+            totals = await self._people.team.totals(merchant.shop, *day_bounds(day, tz))
+            reply = views.today_by_member(
+                merchant.language, day, summary, merchant.shop.currency, totals
+            )
+        else:
+            reply = views.today(merchant.language, day, summary, merchant.shop.currency)
         await answer(update.effective_message, reply)
 
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -77,7 +77,9 @@ class PayCommands:
             return
         lang = await self._people.language(update)
         if await self._people.merchant(update) is None:
-            await answer(message, Reply(i18n.text(lang, "not_allowed", user_id=user.id)))
+            # Before anybody claimed the shop, nobody can invite: say who can fix that.
+            key = "waiting_for_claim" if await self._people.team.waiting_for_claim() else None
+            await answer(message, Reply(i18n.text(lang, key or "not_allowed", user_id=user.id)))
             return
         await answer(
             message,
@@ -210,6 +212,8 @@ class PayCommands:
         if pressed is None:
             return
         query, merchant, ref = pressed
+        # A link they may not act on is "not found", told in this query's answer (so first).
+        await self._payments.find_link(merchant, ref)
         await query.answer()
         await self._payments.reissue(merchant, ref)
 
@@ -219,6 +223,8 @@ class PayCommands:
         if pressed is None:
             return
         query, merchant, ref = pressed
+        # A draft they may not act on is "not found", told in this query's answer (so first).
+        await self._payments.find_link(merchant, ref)
         await query.answer()
         # The draft's message is the link's card: the outbox edits it into the live card.
         link, made = await self._payments.confirm_draft(merchant, ref)
