@@ -24,6 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot import views
 from bot.checks import ReconcilePolicy, SessionChecker
 from bot.config import DEFAULT_MAX_AMOUNT, Settings
+from bot.group import ShopGroup
 from bot.ingest import Surge
 from bot.languages import Languages
 from bot.money import get_currency, to_minor_units
@@ -38,6 +39,7 @@ from bot.telegram import handlers
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
 from bot.telegram.common import People
+from bot.telegram.group import GroupCommands
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -259,6 +261,7 @@ class Paybot:
             errors=handlers.ErrorReplies(people, payments),
             team=TeamCommands(people, clock=self._clock),
             settings=SettingsCommands(ShopSettings(shops, payments.policy.max_amounts), people),
+            group=GroupCommands(ShopGroup(team, shops), people),
         )
 
         await telegram.initialize()  # getMe: fails fast on a wrong token

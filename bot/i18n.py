@@ -40,7 +40,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/status <code>REF</code>: one link, fresh from Xendit · /cancel <code>REF</code>\n"
             "/today: what came in today · /export: a CSV for bookkeeping\n"
             "/team: your team · /invite: invite someone (owners)\n"
-            "/settings: the shop's settings (owners)\n"
+            "/settings: the shop's settings · /connect in a group: the shop's group (owners)\n"
             "/language: English or Bahasa Indonesia"
         ),
         "cmd_start": "What this bot does",
@@ -383,6 +383,46 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         #
         #
         # -- the shop's group: /connect, /disconnect (bot/telegram/group.py)
+        "group_offer": (
+            "👋 Hello! Shall I make this group the shop's group ({shop})?\n\n"
+            "Then the shop's members can make payment links here with /pay, and payments are "
+            "announced here. Tap the button, or send /connect."
+        ),
+        "button_connect_group": "Connect this group",
+        "group_connected": (
+            "✅ <b>This group is now the shop's group</b> ({shop}).\n\n"
+            "• The shop's members can make payment links here with /pay.\n"
+            "{announce}\n"
+            "• Owners can change where payments are announced in /settings; /disconnect "
+            "undoes this.{replaced}"
+        ),
+        "group_announce_here": (
+            "• Every payment of the shop is announced here, naming who made the link."
+        ),
+        "group_announce_elsewhere": (
+            "• Payments are announced in the chat each link was made in, not here (see /settings)."
+        ),
+        "group_replaced": "\n\nIt replaces the shop's previous group, where I no longer act.",
+        "group_already": (
+            "✅ This group is already the shop's group ({shop}). /disconnect undoes that."
+        ),
+        "group_connect_here": (
+            "Send /connect in the group that should be the shop's group (add me to it first). "
+            "The shop's members can then make payment links there, and payments are announced "
+            "there."
+        ),
+        "group_disconnected": (
+            "🔌 The shop's group is disconnected: I no longer act or announce payments there. "
+            "An owner can /connect a group again."
+        ),
+        "group_none": (
+            "The shop has no group. Send /connect in a group to make it the shop's group."
+        ),
+        "group_not_this": (
+            "This group is not the shop's group: there is nothing to disconnect here."
+        ),
+        "paid_by": "Link by {name}",
+        "summary_by": " · by {name}",
         # -- end of the shop's group
         #
         #
@@ -526,7 +566,7 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
             "/cancel <code>REF</code>\n"
             "/today: pemasukan hari ini · /export: CSV untuk pembukuan\n"
             "/team: tim Anda · /invite: undang orang (pemilik)\n"
-            "/settings: pengaturan toko (pemilik)\n"
+            "/settings: pengaturan toko · /connect di grup: grup toko (pemilik)\n"
             "/language: English atau Bahasa Indonesia"
         ),
         "cmd_start": "Apa yang bisa dilakukan bot ini",
@@ -878,6 +918,46 @@ CATALOG: Final[dict[Language, dict[str, str]]] = {
         #
         #
         # -- the shop's group: /connect, /disconnect (bot/telegram/group.py)
+        "group_offer": (
+            "👋 Halo! Jadikan grup ini grup toko ({shop})?\n\n"
+            "Anggota toko lalu dapat membuat link pembayaran di sini dengan /pay, dan pembayaran "
+            "diumumkan di sini. Ketuk tombolnya, atau kirim /connect."
+        ),
+        "button_connect_group": "Hubungkan grup ini",
+        "group_connected": (
+            "✅ <b>Grup ini sekarang grup toko</b> ({shop}).\n\n"
+            "• Anggota toko dapat membuat link pembayaran di sini dengan /pay.\n"
+            "{announce}\n"
+            "• Pemilik dapat mengubah tempat pembayaran diumumkan di /settings; /disconnect "
+            "membatalkannya.{replaced}"
+        ),
+        "group_announce_here": (
+            "• Setiap pembayaran toko diumumkan di sini, dengan nama pembuat link-nya."
+        ),
+        "group_announce_elsewhere": (
+            "• Pembayaran diumumkan di chat tempat link dibuat, bukan di sini (lihat /settings)."
+        ),
+        "group_replaced": (
+            "\n\nGrup ini menggantikan grup toko sebelumnya, tempat saya tidak lagi bertindak."
+        ),
+        "group_already": (
+            "✅ Grup ini sudah menjadi grup toko ({shop}). /disconnect membatalkannya."
+        ),
+        "group_connect_here": (
+            "Kirim /connect di grup yang akan menjadi grup toko (tambahkan saya ke grup itu "
+            "dulu). Anggota toko lalu dapat membuat link pembayaran di sana, dan pembayaran "
+            "diumumkan di sana."
+        ),
+        "group_disconnected": (
+            "🔌 Grup toko sudah diputus: saya tidak lagi bertindak atau mengumumkan pembayaran di "
+            "sana. Pemilik dapat /connect grup lagi."
+        ),
+        "group_none": (
+            "Toko belum punya grup. Kirim /connect di sebuah grup untuk menjadikannya grup toko."
+        ),
+        "group_not_this": "Grup ini bukan grup toko: tidak ada yang perlu diputus di sini.",
+        "paid_by": "Link oleh {name}",
+        "summary_by": " · oleh {name}",
         # -- end of the shop's group
         #
         #

@@ -19,6 +19,7 @@ from babel.dates import format_date, format_datetime
 from bot import i18n
 from bot.channels import groups_of, label_of
 from bot.errors import Problem
+from bot.group import Connected
 from bot.money import (
     AmountError,
     AmountProblem,
@@ -406,16 +407,15 @@ def notification(note: Notification, tz: ZoneInfo) -> Delivery:
         # No card yet (a new link's): sending it makes it the card; else the card is edited.
         return Delivery(card(link, tz), edit_message_id=link.card_message_id)
     if note.kind is NotificationKind.PAID:
-        return Delivery(
-            Reply(
-                _described(
-                    link,
-                    "paid",
-                    time=format_time(link.paid_at or link.updated_at, tz, lang),
-                    channel_line=_channel_line(link),
-                )
-            )
+        by = _paid_by(note)
+        text = _described(
+            link,
+            "paid",
+            limit=TEXT_LIMIT - telegram_length(by),
+            time=format_time(link.paid_at or link.updated_at, tz, lang),
+            channel_line=_channel_line(link),
         )
+        return Delivery(Reply(text + by))
     return Delivery(
         Reply(_described(link, "expired", time=format_time(_expired_at(link), tz, lang)))
     )
@@ -433,8 +433,10 @@ def summary(notes: Sequence[Notification], tz: ZoneInfo) -> Delivery:
     lines = []
     for note in notes:
         link = note.link
+        by = _summary_by(note, lang) if paid else ""
         lines.append(
-            f"• <b>{link_amount(link)}</b>{_list_description(link)} · <code>{link.short_ref}</code>"
+            f"• <b>{link_amount(link)}</b>{_list_description(link)} · "
+            f"<code>{link.short_ref}</code>{by}"
         )
     return Delivery(
         Reply(
@@ -728,6 +730,62 @@ def today_by_member(
 #
 #
 # -- the shop's group -----------------------------------------------------------------------------
+
+#: The offer's button (``group:`` buttons pass the access guard in a group not yet the shop's).
+CONNECT_GROUP = "group:connect"
+#: A member's name in an announcement: Telegram names run to 64 + 64 characters.
+MAKER_NAME_LIMIT = 64
+#: ... and in a summary's line, one of many.
+MAKER_LINE_LIMIT = 32
+
+
+def group_offer(language: str, shop_name: str) -> Reply:
+    """Said in a group an owner just added the bot to: make it the shop's?"""
+    return Reply(
+        _t(language, "group_offer", shop=clip(shop_name, ECHO_LIMIT)),
+        ((Button(_t(language, "button_connect_group"), callback=CONNECT_GROUP),),),
+    )
+
+
+def group_connected(language: str, connected: Connected) -> Reply:
+    """What being the shop's group means, now that it is."""
+    shop = connected.shop
+    name = clip(shop.name, ECHO_LIMIT)
+    if connected.already:
+        return Reply(_t(language, "group_already", shop=name))
+    here = shop.effective_announce_to in (AnnounceTo.GROUP, AnnounceTo.BOTH)
+    return Reply(
+        _t(
+            language,
+            "group_connected",
+            shop=name,
+            announce=_t(language, "group_announce_here" if here else "group_announce_elsewhere"),
+            replaced=_t(language, "group_replaced") if connected.replaced is not None else "",
+        )
+    )
+
+
+def _maker(note: Notification, limit: int) -> str | None:
+    """Who made the link, escaped, when the announcement is seen by others than its maker:
+    in a group, or in a chat other than the one it was made in."""
+    name = note.link.member_name
+    if not name or (note.chat_id > 0 and note.chat_id == note.link.chat_id):
+        return None
+    return clip(name, limit)
+
+
+def _paid_by(note: Notification) -> str:
+    """The "paid" message's last line naming who made the link ("" when not wanted)."""
+    name = _maker(note, MAKER_NAME_LIMIT)
+    return "" if name is None else "\n" + _t(note.link.language, "paid_by", name=name)
+
+
+def _summary_by(note: Notification, language: str) -> str:
+    """`` · by Sari`` at the end of a summary's line (in the summary's language)."""
+    name = _maker(note, MAKER_LINE_LIMIT)
+    return "" if name is None else _t(language, "summary_by", name=name)
+
+
 # -- end of the shop's group
 #
 #

@@ -6,7 +6,6 @@ downloaded. Screenshots of every page go to the test's temporary folder.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -31,9 +30,6 @@ FLAGS = [
 ]
 PHONE = {"width": 375, "height": 740}
 
-# The shop's group (/connect, payments announced there) is built on feat/group: the test of
-# it below waits for it.
-HAS_GROUP = importlib.util.find_spec("bot.telegram.group") is not None
 
 if CHROMIUM is None and os.environ.get("PAYBOT_REQUIRE_BROWSER"):
     raise RuntimeError("PAYBOT_REQUIRE_BROWSER is set but Debian's chromium is not installed")
@@ -351,10 +347,6 @@ async def test_owner_invites_a_cashier_who_opens_the_link_and_makes_a_payment_li
     assert "es teh" not in await page.locator("#chat").inner_text()
 
 
-# DEPENDS ON the shop's group (feat/group: the "Connect this group" offer when the bot is
-# added, payments announced in the group naming who made the link). Expected to fail until
-# it is merged; then the mark goes away by itself.
-@pytest.mark.xfail(not HAS_GROUP, reason="needs /connect (feat/group)", strict=True)
 async def test_a_cashiers_payment_is_announced_in_the_shops_group(
     sandbox: Sandbox, browser: Any, tmp_path: Path
 ) -> None:

@@ -223,6 +223,9 @@ class FakeTelegram(LocalServer):
         #: Groups upgraded to supergroups: old chat id -> new. Calls naming the old id fail
         #: as Telegram's do (400 with ``parameters.migrate_to_chat_id``).
         self.migrated_chats: dict[int, int] = {}
+        #: Groups the bot is not in (removed, or left): chat id -> the 403 description
+        #: Telegram answers calls naming it with. Kept by :meth:`push_my_chat_member`.
+        self.left_chats: dict[int, str] = {}
         self.delay: float = 0.0
         self.flood_limits: bool = False
         self.per_chat_per_second: float = 1.0
@@ -534,25 +537,56 @@ class FakeTelegram(LocalServer):
     def push_my_chat_member(
         self,
         chat_id: int,
+        status: str,
         *,
         user_id: int,
+        old_status: str | None = None,
         first_name: str = "Budi",
-        status: str = "member",
-        old_status: str = "left",
+        language_code: str = "en",
     ) -> int:
-        """``user_id`` adds the bot to a group (or changes its status there), as Telegram tells
-        a bot: a ``my_chat_member`` update (a ``ChatMemberUpdated``); returns the update id."""
+        """The bot's own membership of a group changes, as Telegram tells a bot: a
+        ``my_chat_member`` update (a ``ChatMemberUpdated``) naming ``user_id`` as who did it.
+
+        ``status``: "member" or "administrator" (added), "left" or "kicked" (removed);
+        ``old_status`` defaults to the opposite. Once removed, calls naming the chat fail
+        with 403 as Telegram's do; added again, they work. Returns the update id."""
+        if old_status is None:
+            old_status = "left" if status in ("member", "administrator") else "member"
+        if status == "kicked":
+            self.left_chats[chat_id] = "Forbidden: bot was kicked from the group chat"
+        elif status == "left":
+            self.left_chats[chat_id] = "Forbidden: bot is not a member of the group chat"
+        else:
+            self.left_chats.pop(chat_id, None)
         return self.push_update(
             {
                 "my_chat_member": {
                     "chat": self._chat(chat_id, first_name),
-                    "from": self._user(user_id, first_name, "en"),
+                    "from": self._user(user_id, first_name, language_code),
                     "date": int(time.time()),
-                    "old_chat_member": {"status": old_status, "user": dict(self.bot_user)},
-                    "new_chat_member": {"status": status, "user": dict(self.bot_user)},
+                    "old_chat_member": self._bot_member(old_status),
+                    "new_chat_member": self._bot_member(status),
                 }
             }
         )
+
+    def _bot_member(self, status: str) -> JSONDict:
+        """The bot as a ``ChatMember`` of a group, with the fields its kind requires."""
+        member: JSONDict = {"status": status, "user": dict(self.bot_user)}
+        if status == "administrator":
+            rights = (
+                "can_manage_chat can_delete_messages can_manage_video_chats "
+                "can_restrict_members can_promote_members can_change_info can_invite_users "
+                "can_post_stories can_edit_stories can_delete_stories can_pin_messages"
+            )
+            member.update({"can_be_edited": False, "is_anonymous": False})
+            member.update(dict.fromkeys(rights.split(), False))
+            member.update(can_delete_messages=True, can_invite_users=True, can_pin_messages=True)
+        elif status == "kicked":
+            member["until_date"] = 0  # for ever
+        elif status not in ("member", "left"):
+            raise ValueError(f"unsupported status for the bot: {status!r}")
+        return member
 
     def push_callback(
         self,
@@ -761,6 +795,8 @@ class FakeTelegram(LocalServer):
             chat = _maybe_int(req.params["chat_id"])
             if chat is not None and chat in self.blocked_chats:
                 raise _ApiError(403, "Forbidden: bot was blocked by the user")
+            if chat is not None and chat in self.left_chats:
+                raise _ApiError(403, self.left_chats[chat])
             if chat is not None and chat in self.missing_chats:
                 raise _ApiError(400, "Bad Request: chat not found")
             if chat is not None and chat in self.migrated_chats:

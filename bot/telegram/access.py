@@ -9,7 +9,9 @@ shop's links, staff on their own).
 
 Open to everybody: ``/start`` (also how invites and the claim link arrive), ``/help`` and
 ``/language`` with its buttons (a user's own setting). In a group that is not the shop's,
-members may also ``/connect`` it (owners) or ask ``/disconnect``.
+members may also ``/connect`` it (owners, also with the button offering it) or ask
+``/disconnect``. The bot's own membership changes (``my_chat_member``) pass for everybody:
+their handler looks at who made them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ OPEN_COMMANDS = frozenset({"start", "help", "language", "bahasa"})
 GROUP_SETUP_COMMANDS = frozenset({"connect", "disconnect"})
 #: Callback data prefixes anybody may press (the /language buttons).
 OPEN_CALLBACKS = ("lang:",)
+#: Callback data prefixes a member may press in a group that is not (yet) the shop's (the
+#: offer to connect it).
+GROUP_CALLBACKS = ("group:",)
 #: Commands of ours that a refusal answers in a group even when not addressed ``/x@bot`` (a
 #: group may have other bots, whose commands are not ours to refuse).
 OUR_COMMANDS = frozenset(
@@ -63,6 +68,10 @@ class AccessGuard:
         open_button = query is not None and (query.data or "").startswith(OPEN_CALLBACKS)
         if command in OPEN_COMMANDS or open_button:
             return
+        if update.my_chat_member is not None:
+            # The bot added to or removed from a chat: its handler looks at who did it (the
+            # admin who removes the bot from the shop's group need not be a member).
+            return
         found = await self._people.membership(user.id)
         if found is not None:
             shop, member = found
@@ -71,13 +80,25 @@ class AccessGuard:
                 self._people.forget(user.id)
             if chat is None or chat.type == ChatType.PRIVATE or chat.id == shop.group_chat_id:
                 return
-            if command in GROUP_SETUP_COMMANDS or update.my_chat_member is not None:
+            setup_button = query is not None and (query.data or "").startswith(GROUP_CALLBACKS)
+            if command in GROUP_SETUP_COMMANDS or setup_button:
+                return
+            if (command is not None or query is not None) and await self._now_shop_group(
+                user.id, chat.id
+            ):
                 return
             # A group that is not the shop's: members act in it once an owner connects it.
             await self._refuse(update, message, command, "group_not_connected")
             raise ApplicationHandlerStop
         await self._refuse(update, message, command, "not_allowed")
         raise ApplicationHandlerStop
+
+    async def _now_shop_group(self, user_id: int, chat_id: int) -> bool:
+        """Whether the chat is the shop's group after all: what is remembered of the member
+        may predate the group's move to a supergroup, or a /connect on another instance."""
+        self._people.forget(user_id)
+        found = await self._people.membership(user_id)
+        return found is not None and found[0].group_chat_id == chat_id
 
     async def _refuse(
         self, update: Update, message: Message | None, command: str | None, key: str

@@ -9,6 +9,7 @@ from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     InlineQueryHandler,
@@ -27,6 +28,7 @@ from bot.telegram import settings as settings_handlers
 from bot.telegram.access import AccessGuard
 from bot.telegram.chats import ChatEvents
 from bot.telegram.common import People, answer, edit, send, toast
+from bot.telegram.group import GroupCommands
 from bot.telegram.language import LanguageCommands
 from bot.telegram.manage import ManageCommands
 from bot.telegram.pay import PayCommands
@@ -75,6 +77,7 @@ def register(
     errors: ErrorReplies,
     team: TeamCommands,
     settings: SettingsCommands,
+    group: GroupCommands,
 ) -> None:
     """Every handler of the bot, in the order python-telegram-bot tries them."""
     # Group -2, first for every update: chats that moved (group -> supergroup) or can hear
@@ -118,6 +121,10 @@ def register(
             CommandHandler("today", manage.today),
             CommandHandler("export", manage.export),
             # -- the shop's group (bot/telegram/group.py): /connect, /disconnect
+            ChatMemberHandler(group.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            CommandHandler("connect", group.connect),
+            CommandHandler("disconnect", group.disconnect),
+            CallbackQueryHandler(group.connect_button, pattern=f"^{views.CONNECT_GROUP}$"),
             # -- end of the shop's group
             #
             # -- /settings (bot/telegram/settings.py)
