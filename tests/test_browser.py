@@ -30,6 +30,7 @@ FLAGS = [
 ]
 PHONE = {"width": 375, "height": 740}
 
+
 if CHROMIUM is None and os.environ.get("PAYBOT_REQUIRE_BROWSER"):
     raise RuntimeError("PAYBOT_REQUIRE_BROWSER is set but Debian's chromium is not installed")
 pytestmark = pytest.mark.skipif(
@@ -213,3 +214,165 @@ async def test_return_page_in_indonesian_on_a_phone_waits_then_refreshes(
     await customer.get_by_text("Pembayaran diterima").wait_for(timeout=15_000)
     await customer.screenshot(path=tmp_path / "return-paid-id.png", full_page=True)
     await context.close()
+
+
+async def test_switching_between_the_owner_and_the_shops_group_on_a_phone(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    """The chats of the switcher are separate chats, each with its own people and buttons."""
+    from playwright.async_api import expect
+
+    page = await browser.new_page(viewport=PHONE, is_mobile=True)
+    await page.goto(sandbox.url)
+    tabs = page.get_by_role("tab")
+    await expect(tabs).to_have_count(3)
+    await expect(page.get_by_role("tab", name="Sari owner")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    await expect(page.get_by_label("Typing as")).to_be_hidden()  # the group's only
+    await no_sideways_scroll(page)
+    await page.fill("#text", "/pay 15000 teh manis")
+    await page.press("#text", "Enter")
+    card = page.locator(".msg.bot", has_text="Payment link: Rp15.000")
+    await card.wait_for()
+
+    # The group: nothing reaches the bot before it is added (Telegram tells it nothing).
+    await page.get_by_role("tab", name="Warung Sari team").click()
+    await expect(page.locator("#chat-title")).to_have_text("Warung Sari team (group)")
+    await expect(page.locator("#chat .msg")).to_have_count(0)
+    await expect(page.locator("#text")).to_be_disabled()
+    await expect(page.get_by_text("/connect").first).to_be_visible()
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "group-before.png")
+    await page.get_by_role("button", name="Add the bot to this group").click()
+    await expect(page.locator("#text")).to_be_enabled()
+    await page.get_by_text("The bot is in this group").wait_for()
+    # A group that is not (yet) the shop's: the bot says what /connect would do.
+    await page.fill("#text", "/pay 20000 kopi")
+    await page.press("#text", "Enter")
+    refusal = page.locator(".msg.bot", has_text="/connect")
+    await refusal.wait_for()
+    mine = page.locator(".msg.me", has_text="/pay 20000 kopi")
+    await expect(mine.locator(".from")).to_have_text("Sari")
+    # Tono types in the group too: he is not in the team, so the bot turns him away.
+    await page.get_by_label("Typing as").select_option(label="Tono (cashier)")
+    await page.fill("#text", "/pay 1000 es")
+    await page.press("#text", "Enter")
+    await expect(page.locator(".msg.me", has_text="/pay 1000 es").locator(".from")).to_have_text(
+        "Tono"
+    )
+    await page.locator(".msg.bot", has_text="for a shop's team only").wait_for()
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "group-after.png", full_page=True)
+    # What the bot was told when Sari added it: Telegram's ChatMemberUpdated.
+    delivered = [u for c in sandbox.telegram.calls_for("getUpdates") if c.ok for u in c.response]
+    [added] = [u["my_chat_member"] for u in delivered if "my_chat_member" in u]
+    assert added["chat"] == {
+        "id": -1001234567890,
+        "type": "supergroup",
+        "title": "Warung Sari team",
+    }
+    assert added["from"]["id"] == 1001
+    assert added["new_chat_member"]["status"] == "member"
+
+    # Back in Sari's chat: her card is there, nothing of the group's, and its buttons work.
+    await page.get_by_role("tab", name="Sari owner").click()
+    await card.wait_for()
+    await expect(page.locator("#chat")).not_to_contain_text("/pay 20000 kopi")
+    await card.get_by_role("button", name="QR code").click()
+    qr = page.locator(".msg.bot img[alt='QR code']")
+    await qr.wait_for()
+    await expect(qr).to_have_js_property("complete", True)
+    assert await qr.evaluate("img => img.naturalWidth > 200")
+    # Tono's own chat: only what he says there.
+    await page.get_by_role("tab", name="Tono cashier").click()
+    await expect(page.locator("#chat .msg")).to_have_count(0)
+    await page.fill("#text", "/start")
+    await page.press("#text", "Enter")
+    await page.locator(".msg.bot", has_text="for a shop's team only").wait_for()
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "cashier-before-invite.png")
+
+
+async def invite_tono(page: Any, tmp_path: Path) -> Any:
+    """Sari sends /invite, shares the link, Tono taps it and makes a link; his card."""
+    from playwright.async_api import expect
+
+    # Sari invites a cashier: a one-time link to the bot, and a button to send it on.
+    await page.fill("#text", "/invite")
+    await page.press("#text", "Enter")
+    invite = page.locator(".msg.bot", has_text="?start=join_")
+    await invite.wait_for(timeout=10_000)
+    link = invite.locator("a[data-start^='join_']")
+    payload = await link.get_attribute("data-start")
+    assert payload is not None
+    assert await link.get_attribute("href") == f"https://t.me/paybot_sandbox_bot?start={payload}"
+    await invite.locator("button[data-sheet]").click()  # "Send the invite": t.me/share/url
+    sheet = page.locator("#sheet")
+    await expect(sheet).to_be_visible()
+    await expect(sheet).to_contain_text(f"?start={payload}")
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "invite-shared.png")
+
+    # Tono taps the link he was sent: Telegram sends "/start join_..." from him, to the bot.
+    await sheet.locator("a[data-start]").click()
+    tono = sheet.get_by_role("button", name="Open as Tono (cashier)")
+    await expect(tono).to_have_class("main")  # the one not in the team yet comes first
+    await page.screenshot(path=tmp_path / "who-taps.png")
+    await tono.click()
+    await expect(sheet).to_be_hidden()
+    await expect(page.get_by_role("tab", name="Tono cashier")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    await page.locator(".msg.me", has_text=f"/start {payload}").wait_for()
+    await page.locator(".msg.bot", has_text="Welcome to").wait_for()
+    await page.fill("#text", "/pay 25000 es teh")
+    await page.press("#text", "Enter")
+    card = page.locator(".msg.bot", has_text="Payment link: Rp25.000")
+    await card.wait_for()
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "cashier-card.png")
+    return card
+
+
+async def test_owner_invites_a_cashier_who_opens_the_link_and_makes_a_payment_link(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    page = await browser.new_page(viewport=PHONE, is_mobile=True)
+    await page.goto(sandbox.url)
+    await invite_tono(page, tmp_path)
+    # Sari, in her own chat, was told that Tono joined; her chat is hers alone.
+    await page.get_by_role("tab", name="Sari owner").click()
+    await page.locator(".msg.bot", has_text="Tono joined").wait_for()
+    assert "es teh" not in await page.locator("#chat").inner_text()
+
+
+async def test_a_cashiers_payment_is_announced_in_the_shops_group(
+    sandbox: Sandbox, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.async_api import expect
+
+    page = await browser.new_page(viewport=PHONE, is_mobile=True)
+    await page.goto(sandbox.url)
+    card = await invite_tono(page, tmp_path)
+
+    # Sari adds the bot to the shop's group and connects it.
+    await page.get_by_role("tab", name="Warung Sari team").click()
+    await page.get_by_role("button", name="Add the bot to this group").click()
+    offer = page.locator(".msg.bot", has_text="Connect this group")
+    await offer.get_by_role("button", name="Connect this group").click()
+    await page.locator(".msg.bot", has_text="This group is now the shop's group").wait_for()
+
+    # Tono's customer pays: the group hears of it, with who made the link.
+    await page.get_by_role("tab", name="Tono cashier").click()
+    await card.get_by_text("Open payment page").click()
+    customer = page.frame_locator("#customer")
+    await customer.get_by_text("Pay IDR 25.000").click()
+    await customer.get_by_text("Payment received").wait_for(timeout=15_000)
+    await page.get_by_text("Back to the chat").click()
+    await page.get_by_role("tab", name="Warung Sari team").click()
+    announced = page.locator(".msg.bot", has_text="Rp25.000")
+    await announced.wait_for(timeout=10_000)
+    await expect(announced).to_contain_text("Tono")
+    await no_sideways_scroll(page)
+    await page.screenshot(path=tmp_path / "group-paid.png", full_page=True)

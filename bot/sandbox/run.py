@@ -2,7 +2,8 @@
 
 No tokens, no accounts, no network: a stand-in Telegram Bot API and a stand-in Xendit run on
 127.0.0.1, the bot keeps its data in a temporary SQLite file, and one address shows the
-merchant's chat beside the customer's phone.
+shop's chats (its owner's, a cashier's, its group) beside the customer's phone. The owner is
+in ``ALLOWED_USER_IDS``; the cashier joins the way a real one does, through an invite link.
 """
 
 from __future__ import annotations

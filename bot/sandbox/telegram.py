@@ -645,6 +645,10 @@ class FakeTelegram(LocalServer):
         )
         return query_id
 
+    def name_group(self, chat_id: int, title: str) -> None:
+        """Give a group its title before anyone writes in it (otherwise ``Group <id>``)."""
+        self._chats[chat_id] = {**self._chat(chat_id), "title": title}
+
     # ------------------------------------------------------------------ waiting
 
     async def wait_for(
