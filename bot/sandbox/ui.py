@@ -120,7 +120,8 @@ min-height:32rem}.pane h2{font-size:.95rem;margin:0;padding:.6rem .9rem;border-b
 margin:.35rem 0;padding:.5rem .7rem;border-radius:10px;white-space:pre-wrap;word-wrap:break-word;
 box-shadow:0 1px 1px #0001}.bot{background:#fff}.me{background:#d9fdd3;margin-left:auto}
 .msg img{max-width:100%;border-radius:6px;display:block}.edited{font-size:.75rem;color:#7a8089}
-.kb{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.45rem}.kb button,.kb a{flex:1 1 40%;
+.kb{display:flex;flex-wrap:wrap;gap:.3rem;margin-top:.45rem}.kb-row{flex-basis:100%;height:0}
+.kb button,.kb a{flex:1 1 0;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
 font:inherit;font-size:.85rem;padding:.4rem;border:1px solid #b9c6d3;border-radius:7px;
 background:#f4f8fb;color:#0b5cad;text-align:center;text-decoration:none;cursor:pointer}
 form.say{display:flex;gap:.5rem;padding:.6rem;border-top:1px solid #e3e6ea}form.say input{flex:1;
@@ -512,7 +513,11 @@ class SandboxUI:
         if not buttons:
             return ""
         out, sheets = [], []
+        row = buttons[0].row
         for i, b in enumerate(buttons):
+            if b.row != row:  # rows as the bot made them, as Telegram shows them
+                out.append('<span class="kb-row"></span>')
+                row = b.row
             label = html.escape(b.text)
             if b.url is not None and (shared := _shared(b.url)) is not None:
                 sheet_id = f"sheet-{message.message_id}-{i}"
