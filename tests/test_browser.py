@@ -247,11 +247,14 @@ async def test_switching_between_the_owner_and_the_shops_group_on_a_phone(
     await page.get_by_role("button", name="Add the bot to this group").click()
     await expect(page.locator("#text")).to_be_enabled()
     await page.get_by_text("The bot is in this group").wait_for()
+    # Sari owns the shop: the bot offers to connect the group.
+    await page.locator(".msg.bot", has_text="Shall I make this group the shop's group").wait_for()
     # A group that is not (yet) the shop's: the bot says what /connect would do.
     await page.fill("#text", "/pay 20000 kopi")
     await page.press("#text", "Enter")
-    refusal = page.locator(".msg.bot", has_text="/connect")
+    refusal = page.locator(".msg.bot", has_text="This group is not the shop's group")
     await refusal.wait_for()
+    await expect(refusal).to_contain_text("/connect")
     mine = page.locator(".msg.me", has_text="/pay 20000 kopi")
     await expect(mine.locator(".from")).to_have_text("Sari")
     # Tono types in the group too: he is not in the team, so the bot turns him away.
