@@ -110,7 +110,8 @@ async def test_card_buttons_qr_cancel_and_reissue(
 
     await card.get_by_role("button", name="Share in Telegram").click()
     shared = page.frame_locator("#customer")
-    await shared.get_by_text("Hello from PayBot! Please pay Rp45.000 for nasi goreng").wait_for()
+    greeting = "Hello from Warung Sari! Please pay Rp45.000 for nasi goreng"
+    await shared.get_by_text(greeting).wait_for()
     await shared.get_by_text("Pay Rp45.000").wait_for()
 
     await card.get_by_role("button", name="Cancel link").click()

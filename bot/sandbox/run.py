@@ -68,6 +68,7 @@ class Sandbox:
             telegram_api_url=self.telegram.url,
             xendit_api_url=self.xendit.url,
             allowed_user_ids=str(MERCHANT_ID),
+            shop_name="Warung Sari",
             xendit_rate_limit=6000,
         )
         self.bot = Paybot(settings)
