@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, text, update
+from sqlalchemy import Connection, Row, Select, and_, func, select, text, update
 
 from storage.common import insert, utcnow
 from storage.database import Database
@@ -90,11 +90,33 @@ def _seed_values(seed: ShopSeed) -> dict[str, Any]:
     }
 
 
+def _shop(conn: Connection, shop_id: int) -> Shop | None:
+    row = conn.execute(select(shops).where(shops.c.id == shop_id)).first()
+    return shop_of(row) if row is not None else None
+
+
+def _member(conn: Connection, shop_id: int, user_id: int) -> Member | None:
+    """A member of the shop, removed ones included."""
+    row = conn.execute(
+        select(members).where(and_(members.c.shop_id == shop_id, members.c.user_id == user_id))
+    ).first()
+    return member_of(row) if row is not None else None
+
+
+def _active_members(shop_id: int) -> Select[Any]:
+    """The shop's active members: owners first, then by when they joined."""
+    return (
+        select(members)
+        .where(and_(members.c.shop_id == shop_id, members.c.removed_at.is_(None)))
+        .order_by((members.c.role != Role.OWNER.value), members.c.added_at, members.c.user_id)
+    )
+
+
 def announce_chats(conn: Connection, shop_id: int, origin_chat_id: int) -> list[int]:
     """Where a payment of the shop's link made in ``origin_chat_id`` is announced, in the
     caller's transaction (see :meth:`Shop.announce_chats`)."""
-    row = conn.execute(select(shops).where(shops.c.id == shop_id)).first()
-    return shop_of(row).announce_chats(origin_chat_id) if row is not None else [origin_chat_id]
+    shop = _shop(conn, shop_id)
+    return shop.announce_chats(origin_chat_id) if shop is not None else [origin_chat_id]
 
 
 #: Values ``/settings`` may change, with the column each is stored in.
@@ -154,11 +176,7 @@ class Shops:
         return await self._db.transaction(write)
 
     async def get(self, shop_id: int) -> Shop | None:
-        def read(conn: Connection) -> Shop | None:
-            row = conn.execute(select(shops).where(shops.c.id == shop_id)).first()
-            return shop_of(row) if row is not None else None
-
-        return await self._db.read(read)
+        return await self._db.read(lambda conn: _shop(conn, shop_id))
 
     async def update(self, shop_id: int, changes: Mapping[str, Any]) -> Shop:
         """Change settings (names as in :data:`SETTABLE`; ``link_expiry`` a timedelta,
@@ -181,7 +199,9 @@ class Shops:
 
         def write(conn: Connection) -> Shop:
             conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
-            return shop_of(conn.execute(select(shops).where(shops.c.id == shop_id)).one())
+            shop = _shop(conn, shop_id)
+            assert shop is not None
+            return shop
 
         return await self._db.transaction(write)
 
@@ -211,21 +231,11 @@ class Shops:
                 .where(shops.c.id == shop_id)
                 .values(group_chat_id=chat_id, updated_at=now)
             )
-            return shop_of(conn.execute(select(shops).where(shops.c.id == shop_id)).one())
+            shop = _shop(conn, shop_id)
+            assert shop is not None
+            return shop
 
         return await self._db.transaction(write)
-
-    async def move_group(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group became a supergroup (a new chat id): its shop keeps it."""
-
-        def write(conn: Connection) -> None:
-            conn.execute(
-                update(shops)
-                .where(shops.c.group_chat_id == old_chat_id)
-                .values(group_chat_id=new_chat_id, updated_at=self._clock())
-            )
-
-        await self._db.transaction(write)
 
     # -- members -----------------------------------------------------------------------------
 
@@ -242,31 +252,19 @@ class Shops:
             if row is None:
                 return None
             member = member_of(row)
-            shop = conn.execute(select(shops).where(shops.c.id == member.shop_id)).one()
-            return shop_of(shop), member
+            shop = _shop(conn, member.shop_id)
+            assert shop is not None
+            return shop, member
 
         return await self._db.read(read)
 
     async def member(self, shop_id: int, user_id: int) -> Member | None:
         """A member of the shop, removed ones included."""
-
-        def read(conn: Connection) -> Member | None:
-            row = conn.execute(
-                select(members).where(
-                    and_(members.c.shop_id == shop_id, members.c.user_id == user_id)
-                )
-            ).first()
-            return member_of(row) if row is not None else None
-
-        return await self._db.read(read)
+        return await self._db.read(lambda conn: _member(conn, shop_id, user_id))
 
     async def members(self, shop_id: int) -> list[Member]:
         """The shop's active members: owners first, then by when they joined."""
-        query = (
-            select(members)
-            .where(and_(members.c.shop_id == shop_id, members.c.removed_at.is_(None)))
-            .order_by((members.c.role != Role.OWNER.value), members.c.added_at, members.c.user_id)
-        )
+        query = _active_members(shop_id)
         return await self._db.read(lambda conn: [member_of(r) for r in conn.execute(query)])
 
     async def member_totals(
@@ -292,13 +290,7 @@ class Shops:
 
         def read(conn: Connection) -> list[MemberTotals]:
             sums = {r.user_id: (int(r.n), int(r.total)) for r in conn.execute(paid)}
-            rows = conn.execute(
-                select(members)
-                .where(and_(members.c.shop_id == shop_id, members.c.removed_at.is_(None)))
-                .order_by(
-                    (members.c.role != Role.OWNER.value), members.c.added_at, members.c.user_id
-                )
-            )
+            rows = conn.execute(_active_members(shop_id))
             return [MemberTotals(member_of(r), *sums.get(r.user_id, (0, 0))) for r in rows]
 
         return await self._db.read(read)
@@ -310,8 +302,9 @@ class Shops:
         now = self._clock()
 
         def write(conn: Connection) -> Member:
-            _upsert_member(conn, shop_id, user_id, role=role, name=name, source=source, now=now)
-            return _member(conn, shop_id, user_id)
+            return _upsert_member(
+                conn, shop_id, user_id, role=role, name=name, source=source, now=now
+            )
 
         return await self._db.transaction(write)
 
@@ -380,25 +373,10 @@ class Shops:
 
         def write(conn: Connection) -> TeamChange:
             # Locks the shop's owner rows (PostgreSQL; SQLite has one writer).
-            owners = conn.execute(
-                select(members.c.user_id)
-                .where(
-                    and_(
-                        members.c.shop_id == shop_id,
-                        members.c.role == Role.OWNER.value,
-                        members.c.removed_at.is_(None),
-                    )
-                )
-                .with_for_update()
-            ).all()
-            row = conn.execute(
-                select(members).where(
-                    and_(members.c.shop_id == shop_id, members.c.user_id == user_id)
-                )
-            ).first()
-            if row is None or (not member_of(row).active and not remove):
+            owners = _owners(conn, shop_id, lock=True)
+            member = _member(conn, shop_id, user_id)
+            if member is None or (not member.active and not remove):
                 return TeamChange.NOT_A_MEMBER
-            member = member_of(row)
             if remove and not member.active:
                 return TeamChange.UNCHANGED
             if not remove and member.role is role:
@@ -462,14 +440,11 @@ class Shops:
             ).first()
             if row is None:
                 return Redeemed(InviteOutcome.UNKNOWN)
-            shop = shop_of(conn.execute(select(shops).where(shops.c.id == row.shop_id)).one())
-            existing = conn.execute(
-                select(members).where(
-                    and_(members.c.shop_id == shop.id, members.c.user_id == user_id)
-                )
-            ).first()
-            if existing is not None and member_of(existing).active:
-                return Redeemed(InviteOutcome.ALREADY_MEMBER, member_of(existing), shop)
+            shop = _shop(conn, row.shop_id)
+            assert shop is not None
+            existing = _member(conn, shop.id, user_id)
+            if existing is not None and existing.active:
+                return Redeemed(InviteOutcome.ALREADY_MEMBER, existing, shop)
             if row.used_at is not None:
                 return Redeemed(InviteOutcome.USED, shop=shop)
             if row.expires_at is not None and row.expires_at <= now:
@@ -482,7 +457,7 @@ class Shops:
                 .where(invites.c.code_hash == code_hash)
                 .values(used_by=user_id, used_at=now)
             )
-            _upsert_member(
+            joined = _upsert_member(
                 conn,
                 shop.id,
                 user_id,
@@ -491,7 +466,7 @@ class Shops:
                 source="invite" if kind == "join" else kind,
                 now=now,
             )
-            return Redeemed(InviteOutcome.JOINED, _member(conn, shop.id, user_id), shop, owners)
+            return Redeemed(InviteOutcome.JOINED, joined, shop, owners)
 
         return await self._db.transaction(write)
 
@@ -505,7 +480,8 @@ def _upsert_member(
     name: str,
     source: str,
     now: datetime,
-) -> None:
+) -> Member:
+    """Add a member, or bring a removed one back, in the caller's transaction."""
     stmt = insert(conn.dialect.name, members).values(
         shop_id=shop_id,
         user_id=user_id,
@@ -515,39 +491,29 @@ def _upsert_member(
         added_at=now,
         removed_at=None,
     )
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[members.c.shop_id, members.c.user_id],
-            set_={
-                "role": role.value,
-                "name": stmt.excluded.name,
-                "source": source,
-                "added_at": now,
-                "removed_at": None,
-            },
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[members.c.shop_id, members.c.user_id],
+        set_={
+            "role": role.value,
+            "name": stmt.excluded.name,
+            "source": source,
+            "added_at": now,
+            "removed_at": None,
+        },
+    )
+    return member_of(conn.execute(upsert.returning(members)).one())
+
+
+def _owners(conn: Connection, shop_id: int, *, lock: bool = False) -> list[Member]:
+    """The shop's active owners; ``lock``: their rows stay locked until the transaction ends."""
+    query = select(members).where(
+        and_(
+            members.c.shop_id == shop_id,
+            members.c.role == Role.OWNER.value,
+            members.c.removed_at.is_(None),
         )
     )
-
-
-def _member(conn: Connection, shop_id: int, user_id: int) -> Member:
-    return member_of(
-        conn.execute(
-            select(members).where(and_(members.c.shop_id == shop_id, members.c.user_id == user_id))
-        ).one()
-    )
-
-
-def _owners(conn: Connection, shop_id: int) -> list[Member]:
-    rows = conn.execute(
-        select(members).where(
-            and_(
-                members.c.shop_id == shop_id,
-                members.c.role == Role.OWNER.value,
-                members.c.removed_at.is_(None),
-            )
-        )
-    )
-    return [member_of(r) for r in rows]
+    return [member_of(r) for r in conn.execute(query.with_for_update() if lock else query)]
 
 
 def _owner_count(conn: Connection, shop_id: int) -> int:
