@@ -252,7 +252,7 @@ class Paybot:
         people = People(languages, team)
         handlers.register(
             telegram,
-            chats=ChatEvents(worker, people),
+            chats=ChatEvents(worker),
             access=AccessGuard(people),
             pay=PayCommands(payments, people),
             manage=ManageCommands(payments, Reports(links), people),

@@ -159,15 +159,17 @@ class Team:
             log.info("shop %s: member %s %s by %s", shop.id, user_id, what, by.user_id)
         return change
 
-    async def rename(self, member: Member, name: str) -> None:
-        """Keep the member's name as Telegram shows it. Only a nicety: a database that
-        cannot take it now is no reason to refuse what the member asked for."""
+    async def rename(self, member: Member, name: str) -> bool:
+        """Keep the member's name as Telegram shows it; True if it changed. Only a nicety: a
+        database that cannot take it now is no reason to refuse what the member asked for."""
         if not name or name[:128] == member.name:
-            return
+            return False
         try:
             await self._shops.rename_member(member.shop_id, member.user_id, name)
         except STORAGE_ERRORS as exc:
             log.warning("could not store the new name of member %s: %s", member.user_id, exc)
+            return False
+        return True
 
     async def connect_group(self, shop: Shop, by: Member, chat_id: int) -> Shop:
         if not by.is_owner:

@@ -75,8 +75,7 @@ class AccessGuard:
         found = await self._people.membership(user.id)
         if found is not None:
             shop, member = found
-            if user.full_name and user.full_name[:128] != member.name:
-                await self._people.team.rename(member, user.full_name)
+            if await self._people.team.rename(member, user.full_name):
                 self._people.forget(user.id)
             if chat is None or chat.type == ChatType.PRIVATE or chat.id == shop.group_chat_id:
                 return

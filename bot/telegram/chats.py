@@ -9,7 +9,6 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.notifications import NotificationWorker
-from bot.telegram.common import People
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +17,8 @@ class ChatEvents:
     """Runs first for every update (handler group -2, before the access guard: a group's
     migration is news whoever upgraded it). Never stops an update, never fails one."""
 
-    def __init__(self, worker: NotificationWorker, people: People) -> None:
+    def __init__(self, worker: NotificationWorker) -> None:
         self._worker = worker
-        self._people = people
 
     async def seen(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, message = update.effective_chat, update.effective_message
@@ -29,10 +27,8 @@ class ChatEvents:
         try:
             if message is not None and message.migrate_to_chat_id:
                 await self._worker.chat_migrated(chat.id, message.migrate_to_chat_id)
-                self._people.forget()  # a shop's group may have moved with it
             elif message is not None and message.migrate_from_chat_id:
                 await self._worker.chat_migrated(message.migrate_from_chat_id, chat.id)
-                self._people.forget()
             else:
                 await self._worker.chat_seen(chat.id)
         except Exception:  # the update itself must still be handled
